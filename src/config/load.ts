@@ -1,0 +1,164 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import envPaths from 'env-paths';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, SecretError, type FieldIssue } from '../errors.js';
+import { configFileSchema, type ConfigFile, type SourceConfigFile } from './schema.js';
+import { resolveSecret, Secret, SecretReference, type SecretEnvironment } from './secret.js';
+
+export const CONFIG_FILE_NAMES = ['jobtally.config.yaml', 'jobtally.config.yml', 'jobtally.config.json'];
+
+export type ResolveSecrets<T> = T extends SecretReference ? Secret : T extends readonly (infer U)[] ? ResolveSecrets<U>[] : T extends object ? { [K in keyof T]: ResolveSecrets<T[K]> } : T;
+
+export type SourceConfig = ResolveSecrets<SourceConfigFile>;
+export type ControlmSourceConfig = Extract<SourceConfig, { type: 'controlm' }>;
+export type HttpJsonSourceConfig = Extract<SourceConfig, { type: 'http-json' }>;
+export type StaticSourceConfig = Extract<SourceConfig, { type: 'static' }>;
+
+type ResolvedConfigFile = ResolveSecrets<ConfigFile>;
+
+export interface Config extends Omit<ResolvedConfigFile, 'sources' | 'dataDir'> {
+  sources: SourceConfig[];
+  dataDir: string;
+  databaseUrl: Secret | undefined;
+  redisUrl: Secret | undefined;
+  /** The file the config came from; undefined when running on built-in demo sources. */
+  configPath: string | undefined;
+  demo: boolean;
+}
+
+export interface LoadConfigOptions {
+  /** `--config PATH`; wins over `JOBTALLY_CONFIG` and the working directory. */
+  configPath?: string | undefined;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  readFile?: (filePath: string) => string;
+}
+
+/** Demo sources, used when the config has none, so `npm start` shows counting at once. */
+const DEMO_SOURCES = {
+  sources: [
+    { name: 'SPA', type: 'static', random: { min: 15_000, max: 24_000 }, delayMs: 150, description: 'demo: random count' },
+    { name: 'UPCTM', type: 'static', random: { min: 12_000, max: 22_000 }, delayMs: 250, description: 'demo: random count' },
+  ],
+};
+
+/** The config of a first start: no file at all. */
+export const NO_FILE_CONFIG = { schedules: [{ name: 'every-5-minutes', every: '5m' }] };
+
+export function findConfigFile(options: LoadConfigOptions): string | undefined {
+  const env = options.env ?? {};
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.configPath ?? env.JOBTALLY_CONFIG;
+  if (explicit) {
+    const resolved = path.resolve(cwd, explicit);
+    if (!existsSync(resolved)) {
+      throw new ConfigError(`config file ${resolved} does not exist`, [], { hint: 'check --config or JOBTALLY_CONFIG' });
+    }
+    return resolved;
+  }
+  return CONFIG_FILE_NAMES.map((name) => path.join(cwd, name)).find((candidate) => existsSync(candidate));
+}
+
+/** Reads, validates and resolves the configuration. Throws one ConfigError listing every bad field. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? {};
+  const configPath = findConfigFile(options);
+  const raw = configPath === undefined ? NO_FILE_CONFIG : readConfigFile(configPath, options.readFile);
+  return parseConfig(raw, { env, configPath, ...(options.readFile ? { readFile: options.readFile } : {}) });
+}
+
+export function parseConfig(
+  raw: unknown,
+  options: { env?: Record<string, string | undefined>; configPath?: string | undefined; readFile?: (filePath: string) => string } = {},
+): Config {
+  const env = options.env ?? {};
+  const where = options.configPath ?? 'built-in demo config';
+  const parsed = configFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration in ${where}`, parsed.error.issues.map(toFieldIssue));
+  }
+  const file = parsed.data;
+  const demo = file.sources === undefined;
+  const fileSources: SourceConfigFile[] = file.sources ?? configFileSchema.parse(DEMO_SOURCES).sources ?? [];
+
+  const secretEnvironment: SecretEnvironment = { env, ...(options.readFile ? { readFile: options.readFile } : {}) };
+  const issues: FieldIssue[] = [];
+  const resolved = resolveSecrets({ ...file, sources: fileSources }, '', secretEnvironment, issues) as ResolvedConfigFile & { sources: SourceConfig[] };
+  if (issues.length > 0) throw new ConfigError(`unresolved secrets in ${where}`, issues);
+  const sources = resolved.sources;
+
+  const logLevel = env.LOG_LEVEL ? parseLogLevel(env.LOG_LEVEL) : file.log.level;
+  return {
+    ...resolved,
+    log: { level: logLevel },
+    queue: env.JOBTALLY_QUEUE_PREFIX ? { ...resolved.queue, prefix: env.JOBTALLY_QUEUE_PREFIX } : resolved.queue,
+    sources,
+    dataDir: path.resolve(file.dataDir ?? env.JOBTALLY_DATA_DIR ?? defaultDataDir()),
+    databaseUrl: env.DATABASE_URL ? new Secret(env.DATABASE_URL, 'env DATABASE_URL') : undefined,
+    redisUrl: env.REDIS_URL ? new Secret(env.REDIS_URL, 'env REDIS_URL') : undefined,
+    configPath: options.configPath,
+    demo,
+  };
+}
+
+export function defaultDataDir(): string {
+  return envPaths('jobtally', { suffix: '' }).data;
+}
+
+/** `sources[1].endpoint` from zod's `['sources', 1, 'endpoint']`. */
+export function formatIssuePath(issuePath: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of issuePath) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out || '(root)';
+}
+
+export function toFieldIssue(issue: z.core.$ZodIssue): FieldIssue {
+  return { path: formatIssuePath(issue.path), message: issue.message };
+}
+
+function readConfigFile(configPath: string, readFile?: (filePath: string) => string): unknown {
+  let text: string;
+  try {
+    text = readFile ? readFile(configPath) : readFileSync(configPath, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`config file ${configPath} cannot be read`, [], { cause, hint: 'check the path and its permissions' });
+  }
+  try {
+    return parseYaml(text, { prettyErrors: true });
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new ConfigError(`config file ${configPath} is not valid YAML or JSON: ${detail}`, [], { cause });
+  }
+}
+
+function parseLogLevel(level: string): Config['log']['level'] {
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+  const found = levels.find((candidate) => candidate === level.toLowerCase());
+  if (!found) throw new ConfigError(`LOG_LEVEL=${level} is not a log level`, [{ path: 'LOG_LEVEL', message: `use one of ${levels.join(', ')}` }]);
+  return found;
+}
+
+/** Replaces every SecretReference in the parsed config by its resolved Secret, collecting failures. */
+function resolveSecrets(value: unknown, at: string, environment: SecretEnvironment, issues: FieldIssue[]): unknown {
+  if (value instanceof SecretReference) {
+    try {
+      return resolveSecret(value.ref, environment);
+    } catch (error) {
+      if (!(error instanceof SecretError)) throw error;
+      issues.push({ path: at, message: error.describe() });
+      return new Secret('', 'unresolved');
+    }
+  }
+  if (Array.isArray(value)) return value.map((item, index) => resolveSecrets(item, `${at}[${index}]`, environment, issues));
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, resolveSecrets(item, at ? `${at}.${key}` : key, environment, issues)]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { SecretReference } from './secret.js';
+
+/** Config file schema. Pure: parsing env and files happens in `load.ts`. */
+
+const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `5m`, `30s`, `1500ms`, `2h`, `90d` or a number of milliseconds. */
+export const durationMs = z.union([
+  z.number().int().positive(),
+  z.string().transform((text, ctx) => {
+    const match = DURATION_PATTERN.exec(text.trim());
+    if (!match?.[1] || !match[2]) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration (use 500ms, 30s, 5m, 2h or 90d)` });
+      return z.NEVER;
+    }
+    return Math.round(Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS]);
+  }),
+]);
+
+const PLAINTEXT_SECRET_MESSAGE = 'plaintext secrets are not allowed here: use { env: NAME } or { file: PATH }';
+
+/**
+ * `{ env: NAME }` or `{ file: PATH }`; a plain string is refused so no secret sits in a config file.
+ * Any config field declared with this schema is resolved by `loadConfig`, wherever it is.
+ */
+export const secretRefSchema = z.unknown().transform((value, ctx): SecretReference => {
+  if (typeof value === 'string') {
+    ctx.addIssue({ code: 'custom', message: PLAINTEXT_SECRET_MESSAGE });
+    return z.NEVER;
+  }
+  const parsed = z
+    .union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })])
+    .safeParse(value);
+  if (!parsed.success) {
+    ctx.addIssue({ code: 'custom', message: `expected { env: NAME } or { file: PATH }` });
+    return z.NEVER;
+  }
+  return new SecretReference(parsed.data);
+});
+
+export const timeZone = z.string().refine(isValidTimeZone, { message: 'unknown time zone (use an IANA name such as Europe/Paris)' });
+
+/** Source names become part of BullMQ job ids and metric labels: keep them plain. */
+export const sourceName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,39}$/, 'use letters, digits, _ or - (start with a letter, at most 40 characters)');
+
+const sourceBase = {
+  name: sourceName,
+  timeoutMs: durationMs.default(10_000),
+  description: z.string().optional(),
+};
+
+const tlsSchema = z.strictObject({
+  caFile: z.string().optional(),
+  insecure: z.boolean().default(false),
+});
+
+const apiKeyAuth = z.strictObject({ apiKey: secretRefSchema });
+const loginAuth = z.strictObject({ username: z.string().min(1), password: secretRefSchema });
+
+/** `{ apiKey }` or `{ username, password }`; picked by key so errors point at the exact field. */
+const controlmAuth = z.unknown().transform((value, ctx): z.output<typeof apiKeyAuth> | z.output<typeof loginAuth> => {
+  const schema = typeof value === 'object' && value !== null && 'apiKey' in value ? apiKeyAuth : loginAuth;
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
+export const controlmSourceSchema = z.strictObject({
+  ...sourceBase,
+  type: z.literal('controlm'),
+  endpoint: z.url(),
+  mode: z.enum(['usage', 'jobs-status']).default('usage'),
+  auth: controlmAuth,
+  tls: tlsSchema.optional(),
+  /** Extra query parameters for `jobs-status` (ctm, application, folder, ...). */
+  query: z.record(z.string(), z.string()).default({}),
+  /** Maximum rows asked from `run/jobs/status`; the API caps answers, a capped answer is an error. */
+  pageLimit: z.number().int().positive().max(100_000).default(10_000),
+});
+
+export const httpJsonSourceSchema = z.strictObject({
+  ...sourceBase,
+  type: z.literal('http-json'),
+  url: z.url(),
+  /** Dot path to the count: `data.count`, `usage.0.jobExecution`. */
+  path: z.string().min(1),
+  headers: z.record(z.string(), z.string()).default({}),
+  secretHeaders: z.record(z.string(), secretRefSchema).default({}),
+  tls: tlsSchema.optional(),
+});
+
+export const staticSourceSchema = z
+  .strictObject({
+    ...sourceBase,
+    type: z.literal('static'),
+    count: z.number().int().nonnegative().optional(),
+    random: z
+      .strictObject({
+        min: z.number().int().nonnegative(),
+        max: z.number().int().nonnegative(),
+        seed: z.number().int().optional(),
+      })
+      .refine((range) => range.min <= range.max, { message: 'min must not exceed max' })
+      .optional(),
+    /** Simulated latency, for demos and tests. */
+    delayMs: z.number().int().nonnegative().default(0),
+  })
+  .refine((source) => (source.count === undefined) !== (source.random === undefined), {
+    message: 'set exactly one of count or random',
+  });
+
+export const sourceSchema = z.discriminatedUnion('type', [controlmSourceSchema, httpJsonSourceSchema, staticSourceSchema]);
+
+export const scheduleSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and -'),
+    every: durationMs.optional(),
+    cron: z.string().min(1).optional(),
+    tz: timeZone.optional(),
+    client: z.string().min(1).default('default'),
+  })
+  .refine((schedule) => (schedule.every === undefined) !== (schedule.cron === undefined), {
+    message: 'set exactly one of every or cron',
+  });
+
+export const configFileSchema = z.strictObject({
+  limit: z.number().int().positive().default(48_500),
+  nearLimitPercent: z.number().min(1).max(100).default(90),
+  /** Business dates are calendar days in this zone. */
+  timezone: timeZone.default('UTC'),
+  client: z.string().min(1).default('default'),
+  sources: z
+    .array(sourceSchema)
+    .min(1, 'configure at least one source')
+    .superRefine((sources, ctx) => {
+      const seen = new Set<string>();
+      sources.forEach((source, index) => {
+        if (seen.has(source.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate source name ${source.name}` });
+        seen.add(source.name);
+      });
+    })
+    .optional(),
+  schedules: z.array(scheduleSchema).default([]),
+  queue: z
+    .strictObject({
+      prefix: z.string().min(1).default('{jobtally}'),
+      fetchConcurrency: z.number().int().positive().default(20),
+      aggregateConcurrency: z.number().int().positive().default(20),
+      attempts: z.number().int().positive().max(50).default(5),
+      backoffMs: durationMs.default(1000),
+      keepCompleted: z.number().int().nonnegative().default(1000),
+      keepFailed: z.number().int().nonnegative().default(5000),
+      /** A job whose worker stops renewing its lock for this long is taken over by another worker. */
+      lockDurationMs: durationMs.default(30_000),
+      stalledIntervalMs: durationMs.default(30_000),
+      /** On SIGTERM, how long active jobs get to finish before they are handed back to the queue. */
+      shutdownGraceMs: durationMs.default(30_000),
+    })
+    .prefault({}),
+  runs: z
+    .strictObject({
+      /** A run still pending or processing after this long is marked error by the sweeper. */
+      stuckAfterMs: durationMs.default(15 * 60_000),
+      retentionDays: z.number().int().positive().default(90),
+    })
+    .prefault({}),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+  dataDir: z.string().min(1).optional(),
+});
+
+export type ConfigFile = z.output<typeof configFileSchema>;
+export type SourceConfigFile = z.output<typeof sourceSchema>;
+export type ScheduleConfig = z.output<typeof scheduleSchema>;
+
+function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

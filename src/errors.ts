@@ -1,0 +1,177 @@
+import { formatCount } from './format.js';
+
+/**
+ * The error taxonomy of jobtally. Every error says what went wrong, where, and what to do next
+ * (`hint`), carries its `cause`, and knows whether retrying can help (`transient`).
+ */
+
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'INPUT_INVALID'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'MISSING_COUNT'
+  | 'LIMIT_EXCEEDED'
+  | 'SOURCE_AUTH'
+  | 'SOURCE_TIMEOUT'
+  | 'SOURCE_UNAVAILABLE'
+  | 'SOURCE_PARTIAL'
+  | 'SERVICE_UNAVAILABLE'
+  | 'SECRET_UNRESOLVED';
+
+interface JobtallyErrorOptions {
+  hint?: string;
+  cause?: unknown;
+}
+
+export abstract class JobtallyError extends Error {
+  abstract readonly code: ErrorCode;
+  /** True when the same operation may succeed if tried again later. */
+  readonly transient: boolean = false;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: JobtallyErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+  }
+
+  /** One line for humans: what happened, then what to do. */
+  describe(): string {
+    return this.hint ? `${this.message} (${this.hint})` : this.message;
+  }
+}
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends JobtallyError {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[] = [],
+    options: JobtallyErrorOptions = {},
+  ) {
+    super(message, { hint: 'fix the configuration and run `jobtally config check`', ...options });
+  }
+
+  override describe(): string {
+    const lines = this.issues.map((issue) => `  ${issue.path}: ${issue.message}`);
+    return [super.describe(), ...lines].join('\n');
+  }
+}
+
+export class InputError extends JobtallyError {
+  readonly code = 'INPUT_INVALID';
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[] = [],
+    options: JobtallyErrorOptions = {},
+  ) {
+    super(message, options);
+  }
+}
+
+export class NotFoundError extends JobtallyError {
+  readonly code = 'NOT_FOUND';
+}
+
+export class ConflictError extends JobtallyError {
+  readonly code = 'CONFLICT';
+}
+
+export class SecretError extends JobtallyError {
+  readonly code = 'SECRET_UNRESOLVED';
+}
+
+/** The seed's `ValueError`: a source gave no usable count. Retrying does not help. */
+export class MissingCountError extends JobtallyError {
+  readonly code = 'MISSING_COUNT';
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+    options: JobtallyErrorOptions = {},
+  ) {
+    super(`${source}: no valid count (${reason})`, {
+      hint: 'check the source answers with a non-negative integer count',
+      ...options,
+    });
+  }
+}
+
+/** The seed's `RuntimeError`: the joined total is over the license limit. */
+export class LimitExceededError extends JobtallyError {
+  readonly code = 'LIMIT_EXCEEDED';
+  constructor(
+    readonly total: number,
+    readonly limit: number,
+    options: JobtallyErrorOptions = {},
+  ) {
+    super(`total ${formatCount(total)} exceeds the license limit ${formatCount(limit)} by ${formatCount(total - limit)}`, {
+      hint: 'reduce job executions or raise `limit` if the license allows it',
+      ...options,
+    });
+  }
+}
+
+abstract class SourceError extends JobtallyError {
+  constructor(
+    readonly source: string,
+    message: string,
+    options: JobtallyErrorOptions = {},
+  ) {
+    super(`${source}: ${message}`, options);
+  }
+}
+
+export class SourceAuthError extends SourceError {
+  readonly code = 'SOURCE_AUTH';
+}
+
+export class SourceTimeoutError extends SourceError {
+  readonly code = 'SOURCE_TIMEOUT';
+  override readonly transient = true;
+}
+
+export class SourceUnavailableError extends SourceError {
+  readonly code = 'SOURCE_UNAVAILABLE';
+  constructor(
+    source: string,
+    message: string,
+    options: JobtallyErrorOptions & { transient?: boolean; retryAfterMs?: number } = {},
+  ) {
+    super(source, message, options);
+    this.transient = options.transient ?? true;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+  override readonly transient: boolean;
+  readonly retryAfterMs: number | undefined;
+}
+
+/** The source answered only part of what was asked; counting it would undercount. */
+export class SourcePartialError extends SourceError {
+  readonly code = 'SOURCE_PARTIAL';
+}
+
+/** Redis or Postgres cannot be reached. */
+export class ServiceUnavailableError extends JobtallyError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  override readonly transient = true;
+}
+
+export function isJobtallyError(error: unknown): error is JobtallyError {
+  return error instanceof JobtallyError;
+}
+
+/** Errors that are not ours are assumed transient: a bug or an outage we did not classify. */
+export function isTransient(error: unknown): boolean {
+  return isJobtallyError(error) ? error.transient : true;
+}
+
+export function errorMessage(error: unknown): string {
+  if (isJobtallyError(error)) return error.describe();
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,18 @@
+/** Human formatting shared by run logs, the CLI and the dashboard. */
+
+export function formatCount(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes} min ${seconds} s`;
+}
+
+export function formatPercent(part: number, whole: number): string {
+  if (whole === 0) return '0%';
+  return `${((part / whole) * 100).toFixed(1)}%`;
+}
