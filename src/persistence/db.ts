@@ -1,0 +1,146 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Secret } from '../config/secret.js';
+import { ServiceUnavailableError } from '../errors.js';
+import { schema } from './schema.js';
+
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: 'postgres' | 'pglite';
+  /** Where the data lives, without credentials. */
+  location: string;
+  migrate(): Promise<void>;
+  /** Migrations in `drizzle/` not yet applied to this database. */
+  pendingMigrations(): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** Postgres URL; without it, an embedded PGlite database lives in `dataDir/pgdata`. */
+  url?: Secret | string | undefined;
+  dataDir: string;
+  /** Pool size for Postgres. */
+  maxConnections?: number;
+}
+
+const MIGRATION_LOCK_ID = 7_317_001;
+
+export const MIGRATIONS_FOLDER = path.join(packageRoot(), 'drizzle');
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  const url = typeof options.url === 'string' ? options.url : options.url?.reveal();
+  const handle = url ? await openPostgres(url, options.maxConnections ?? 10) : await openPglite(options.dataDir);
+  await handle.ping();
+  return handle;
+}
+
+/** Rows of a raw `db.execute()`, whichever driver answered. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return (result as { rows?: T[] }).rows ?? [];
+}
+
+export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
+  return rowsOf<T>(await db.execute(query));
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable database URL)';
+  }
+}
+
+async function openPostgres(url: string, maxConnections: number): Promise<DatabaseHandle> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  const location = redactUrl(url);
+  const clientOptions = { max: maxConnections, onnotice: () => undefined, connect_timeout: 10 } as const;
+  const client = postgres(url, clientOptions);
+  const db = drizzle(client, { schema }) as unknown as Database;
+  return {
+    db,
+    kind: 'postgres',
+    location,
+    async migrate() {
+      // One connection holds an advisory lock so concurrent starts (worker, web, scheduler) migrate once.
+      const lockClient = postgres(url, { ...clientOptions, max: 1 });
+      try {
+        await lockClient`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+        await migrate(drizzle(lockClient), { migrationsFolder: MIGRATIONS_FOLDER });
+        await lockClient`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
+      } finally {
+        await lockClient.end({ timeout: 5 });
+      }
+    },
+    pendingMigrations: () => countPendingMigrations(db),
+    ping: () => pingDatabase(db, `Postgres at ${location}`, 'start Postgres or fix DATABASE_URL'),
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  const location = path.join(dataDir, 'pgdata');
+  mkdirSync(location, { recursive: true });
+  let client;
+  try {
+    client = await PGlite.create(location);
+  } catch (cause) {
+    throw new ServiceUnavailableError(`embedded database at ${location} cannot be opened`, {
+      cause,
+      hint: 'another jobtally process may hold it: stop it, or set DATABASE_URL to use Postgres',
+    });
+  }
+  const db = drizzle(client, { schema }) as unknown as Database;
+  return {
+    db,
+    kind: 'pglite',
+    location,
+    async migrate() {
+      await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    pendingMigrations: () => countPendingMigrations(db),
+    ping: () => pingDatabase(db, `embedded database at ${location}`, 'check the data directory'),
+    close: () => client.close(),
+  };
+}
+
+async function pingDatabase(db: Database, what: string, hint: string): Promise<void> {
+  try {
+    await db.execute(sql`select 1`);
+  } catch (cause) {
+    throw new ServiceUnavailableError(`${what} is not reachable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, hint });
+  }
+}
+
+async function countPendingMigrations(db: Database): Promise<number> {
+  const journal = JSON.parse(readFileSync(path.join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+  const [table] = await queryRows<{ present: boolean }>(db, sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`);
+  if (!table?.present) return journal.entries.length;
+  const [applied] = await queryRows<{ count: number | string }>(db, sql`select count(*) as count from drizzle.__drizzle_migrations`);
+  return Math.max(0, journal.entries.length - Number(applied?.count ?? 0));
+}
+
+/** The folder holding package.json: migrations and assets are found from it, wherever we run from. */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('jobtally package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+  return dir;
+}

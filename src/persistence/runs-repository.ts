@@ -1,0 +1,221 @@
+import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { runNameBase } from '../runs/names.js';
+import { clampDetail } from '../runs/log-lines.js';
+import { queryRows, type Database } from './db.js';
+import {
+  jobLogDetails,
+  jobLogs,
+  RUN_STATUS,
+  RUN_STATUS_NAMES,
+  runStatusCounts,
+  sourceCounts,
+  totals,
+  type DetailLevel,
+  type JobLog,
+  type JobLogDetail,
+  type RunStatusName,
+  type RunTrigger,
+  type SourceCount,
+  type Total,
+} from './schema.js';
+
+export interface NewRun {
+  job: string;
+  client: string;
+  parameters: Record<string, unknown>;
+  trigger: RunTrigger;
+  businessDate: string;
+  retriedFrom?: string | undefined;
+  retryCount?: number;
+  idempotencyKey?: string | undefined;
+  /** First line of the run log, written with the row. */
+  firstLine: string;
+  now?: Date;
+}
+
+export interface CreatedRun {
+  run: Pick<JobLog, 'id' | 'name' | 'client' | 'job' | 'businessDate' | 'parameters' | 'status' | 'createdAt'>;
+  /** False when the idempotency key already named a run: that run is returned instead. */
+  created: boolean;
+}
+
+export interface RunFilters {
+  status?: RunStatusName[] | undefined;
+  client?: string | undefined;
+  job?: string | undefined;
+  /** created_at >= since */
+  since?: Date | undefined;
+  /** created_at < until */
+  until?: Date | undefined;
+}
+
+/** Keyset cursor: the (created_at, id) of the last row of the previous page. */
+export interface RunCursor {
+  createdAt: Date;
+  id: number;
+}
+
+export interface RunListRow extends JobLog {
+  total: number | null;
+  limit: number | null;
+}
+
+export interface RunPage {
+  rows: RunListRow[];
+  nextCursor: RunCursor | undefined;
+}
+
+export interface RunDetail {
+  run: JobLog;
+  details: JobLogDetail[];
+  counts: SourceCount[];
+  total: Total | undefined;
+  retries: Pick<JobLog, 'name' | 'status' | 'createdAt'>[];
+}
+
+export type StatusCounts = Record<RunStatusName, number>;
+
+const MAX_NAME_ATTEMPTS = 50;
+
+export function statusName(code: number): RunStatusName {
+  return RUN_STATUS_NAMES.find((name) => RUN_STATUS[name] === code) ?? 'pending';
+}
+
+/** Reads and creates runs. Run results are written by `RunWriter`, nowhere else. */
+export class RunsRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Inserts a pending run with a unique name in one statement: a per-second counter hands out the
+   * `_N` suffix atomically, and the unique index on name still decides (names taken some other way
+   * make us take the next suffix).
+   */
+  async createRun(input: NewRun): Promise<CreatedRun> {
+    const base = runNameBase(input.now ?? new Date());
+    for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
+      const [row] = await queryRows<{ id: number; name: string; created_at: string | Date; status: number }>(
+        this.db,
+        sql`
+        with counter as (
+          insert into run_name_counters as c (base, next) values (${base}, 1)
+          on conflict (base) do update set next = c.next + 1
+          returning next - 1 as suffix
+        ), run as (
+          insert into job_logs (name, job, client, parameters, trigger, retry_count, retried_from, idempotency_key, business_date)
+          select case when suffix = 0 then ${base} else ${base} || '_' || suffix end,
+                 ${input.job}, ${input.client}, ${JSON.stringify(input.parameters)}::jsonb, ${input.trigger},
+                 ${input.retryCount ?? 0}, ${input.retriedFrom ?? null}, ${input.idempotencyKey ?? null}, ${input.businessDate}::date
+          from counter
+          on conflict do nothing
+          returning id, name, created_at, status
+        ), first_line as (
+          insert into job_log_details (job_log_id, level, message) select id, 'info', ${clampDetail(input.firstLine)} from run
+        )
+        select id, name, created_at, status from run`,
+      );
+      if (row) {
+        return {
+          created: true,
+          run: {
+            id: row.id,
+            name: row.name,
+            client: input.client,
+            job: input.job,
+            businessDate: input.businessDate,
+            parameters: input.parameters,
+            status: RUN_STATUS.pending,
+            createdAt: new Date(row.created_at),
+          },
+        };
+      }
+      if (input.idempotencyKey !== undefined) {
+        const existing = await this.findByIdempotencyKey(input.idempotencyKey);
+        if (existing) return { created: false, run: existing };
+      }
+    }
+    throw new Error(`could not allocate a run name for ${base} after ${MAX_NAME_ATTEMPTS} attempts`);
+  }
+
+  async findByIdempotencyKey(key: string): Promise<JobLog | undefined> {
+    const [run] = await this.db.select().from(jobLogs).where(eq(jobLogs.idempotencyKey, key)).limit(1);
+    return run;
+  }
+
+  async findByName(name: string): Promise<JobLog | undefined> {
+    const [run] = await this.db.select().from(jobLogs).where(eq(jobLogs.name, name)).limit(1);
+    return run;
+  }
+
+  async findById(id: number): Promise<JobLog | undefined> {
+    const [run] = await this.db.select().from(jobLogs).where(eq(jobLogs.id, id)).limit(1);
+    return run;
+  }
+
+  async getDetail(name: string): Promise<RunDetail | undefined> {
+    const run = await this.findByName(name);
+    if (!run) return undefined;
+    const [details, counts, [total], retries] = await Promise.all([
+      this.db.select().from(jobLogDetails).where(eq(jobLogDetails.jobLogId, run.id)).orderBy(asc(jobLogDetails.createdAt), asc(jobLogDetails.id)),
+      this.db.select().from(sourceCounts).where(eq(sourceCounts.jobLogId, run.id)).orderBy(asc(sourceCounts.source)),
+      this.db.select().from(totals).where(eq(totals.jobLogId, run.id)).limit(1),
+      this.db
+        .select({ name: jobLogs.name, status: jobLogs.status, createdAt: jobLogs.createdAt })
+        .from(jobLogs)
+        .where(eq(jobLogs.retriedFrom, run.name))
+        .orderBy(asc(jobLogs.createdAt)),
+    ]);
+    return { run, details, counts, total, retries };
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id): page 1,000 costs what page 1 costs. */
+  async listRuns(filters: RunFilters, page: { limit: number; cursor?: RunCursor | undefined }): Promise<RunPage> {
+    const conditions: SQL[] = [];
+    if (filters.status && filters.status.length > 0) conditions.push(inArray(jobLogs.status, filters.status.map((name) => RUN_STATUS[name])));
+    if (filters.client) conditions.push(eq(jobLogs.client, filters.client));
+    if (filters.job) conditions.push(eq(jobLogs.job, filters.job));
+    if (filters.since) conditions.push(gte(jobLogs.createdAt, filters.since));
+    if (filters.until) conditions.push(lt(jobLogs.createdAt, filters.until));
+    if (page.cursor) {
+      const { createdAt, id } = page.cursor;
+      const before = or(lt(jobLogs.createdAt, createdAt), and(eq(jobLogs.createdAt, createdAt), lt(jobLogs.id, id)));
+      if (before) conditions.push(before);
+    }
+    const rows = await this.db
+      .select({ run: jobLogs, total: totals.total, limit: totals.limit })
+      .from(jobLogs)
+      .leftJoin(totals, eq(totals.jobLogId, jobLogs.id))
+      .where(conditions.length > 0 ? and(...conditions) : undefined)
+      .orderBy(desc(jobLogs.createdAt), desc(jobLogs.id))
+      .limit(page.limit + 1);
+    const pageRows = rows.slice(0, page.limit).map(({ run, total, limit }) => ({ ...run, total, limit }));
+    const last = pageRows.at(-1);
+    const nextCursor = rows.length > page.limit && last ? { createdAt: last.createdAt, id: last.id } : undefined;
+    return { rows: pageRows, nextCursor };
+  }
+
+  /** O(1): read from run_status_counts, which a trigger keeps exact inside every write. */
+  async statusCounts(client?: string): Promise<StatusCounts> {
+    const rows = await this.db
+      .select({ status: runStatusCounts.status, count: sql<number>`sum(${runStatusCounts.count})`.mapWith(Number) })
+      .from(runStatusCounts)
+      .where(client ? eq(runStatusCounts.client, client) : undefined)
+      .groupBy(runStatusCounts.status);
+    const counts: StatusCounts = { pending: 0, processing: 0, error: 0, success: 0 };
+    for (const row of rows) counts[statusName(row.status)] = row.count;
+    return counts;
+  }
+
+  /** Runs not finished and last touched before `olderThan`: candidates for the stuck-run sweeper. */
+  async findUnfinishedBefore(olderThan: Date, limit = 500): Promise<JobLog[]> {
+    return this.db
+      .select()
+      .from(jobLogs)
+      .where(and(inArray(jobLogs.status, [RUN_STATUS.pending, RUN_STATUS.processing]), lt(jobLogs.updatedAt, olderThan)))
+      .orderBy(asc(jobLogs.updatedAt))
+      .limit(limit);
+  }
+
+  async addDetail(jobLogId: number, level: DetailLevel, message: string, source?: string): Promise<void> {
+    await this.db.insert(jobLogDetails).values({ jobLogId, level, message: clampDetail(message), source: source ?? null });
+  }
+}

@@ -1,0 +1,139 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/pg-core';
+import type { CountBreakdown } from '../sources/types.js';
+
+export const RUN_STATUS = { pending: 0, processing: 1, error: 2, success: 3 } as const;
+export type RunStatusName = keyof typeof RUN_STATUS;
+export type RunStatusCode = (typeof RUN_STATUS)[RunStatusName];
+export const RUN_STATUS_NAMES = Object.keys(RUN_STATUS) as RunStatusName[];
+
+export const RUN_TRIGGERS = ['schedule', 'manual', 'retry', 'api'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+export const DETAIL_LEVELS = ['info', 'warn', 'error'] as const;
+export type DetailLevel = (typeof DETAIL_LEVELS)[number];
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+export const jobLogs = pgTable(
+  'job_logs',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    name: varchar('name', { length: 32 }).notNull(),
+    job: text('job').notNull().default('license-count'),
+    client: text('client').notNull().default('default'),
+    parameters: jsonb('parameters').$type<Record<string, unknown>>().notNull().default({}),
+    status: smallint('status').$type<RunStatusCode>().notNull().default(RUN_STATUS.pending),
+    trigger: text('trigger').$type<RunTrigger>().notNull().default('manual'),
+    message: text('message'),
+    retryCount: integer('retry_count').notNull().default(0),
+    retriedFrom: varchar('retried_from', { length: 32 }),
+    /** Makes enqueueing idempotent: the same key (a scheduler tick, an API request) is one run. */
+    idempotencyKey: text('idempotency_key'),
+    businessDate: date('business_date', { mode: 'string' }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [
+    uniqueIndex('job_logs_name_key').on(table.name),
+    uniqueIndex('job_logs_idempotency_key_key').on(table.idempotencyKey),
+    index('job_logs_status_created_at_idx').on(table.status, table.createdAt, table.id),
+    index('job_logs_created_at_idx').on(table.createdAt, table.id),
+    index('job_logs_client_created_at_idx').on(table.client, table.createdAt, table.id),
+    check('job_logs_name_format', sql`${table.name} ~ '^[0-9]{14}(_[0-9]+)?$'`),
+    check('job_logs_status_range', sql`${table.status} between 0 and 3`),
+    check('job_logs_trigger_values', sql`${table.trigger} in ('schedule', 'manual', 'retry', 'api')`),
+  ],
+);
+
+export const jobLogDetails = pgTable(
+  'job_log_details',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobLogId: integer('job_log_id')
+      .notNull()
+      .references(() => jobLogs.id, { onDelete: 'cascade' }),
+    level: text('level').$type<DetailLevel>().notNull().default('info'),
+    source: text('source'),
+    message: text('message').notNull(),
+    // clock_timestamp, not now(): lines written in one transaction must keep their order.
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().default(sql`clock_timestamp()`),
+  },
+  (table) => [index('job_log_details_job_log_id_created_at_idx').on(table.jobLogId, table.createdAt)],
+);
+
+export const sourceCounts = pgTable(
+  'source_counts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobLogId: integer('job_log_id')
+      .notNull()
+      .references(() => jobLogs.id, { onDelete: 'cascade' }),
+    source: text('source').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    breakdown: jsonb('breakdown').$type<CountBreakdown>(),
+    fetchedAt: timestamp('fetched_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (table) => [uniqueIndex('source_counts_run_source_key').on(table.jobLogId, table.source), check('source_counts_count_nonnegative', sql`${table.count} >= 0`)],
+);
+
+export const totals = pgTable(
+  'totals',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobLogId: integer('job_log_id')
+      .notNull()
+      .references(() => jobLogs.id, { onDelete: 'cascade' }),
+    client: text('client').notNull(),
+    businessDate: date('business_date', { mode: 'string' }).notNull(),
+    total: bigint('total', { mode: 'number' }).notNull(),
+    limit: bigint('limit', { mode: 'number' }).notNull(),
+    counts: jsonb('counts').$type<Record<string, number>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    uniqueIndex('totals_job_log_id_key').on(table.jobLogId),
+    index('totals_client_business_date_idx').on(table.client, table.businessDate, table.createdAt),
+    check('totals_within_limit', sql`${table.total} >= 0 and ${table.total} <= ${table.limit}`),
+  ],
+);
+
+/** Next free `_N` suffix per creation second: one atomic upsert instead of probing names. */
+export const runNameCounters = pgTable('run_name_counters', {
+  base: varchar('base', { length: 14 }).primaryKey(),
+  next: integer('next').notNull().default(0),
+});
+
+/** Runs per (client, status), maintained by a trigger on job_logs so dashboard counts are O(1). */
+export const runStatusCounts = pgTable(
+  'run_status_counts',
+  {
+    client: text('client').notNull(),
+    status: smallint('status').$type<RunStatusCode>().notNull(),
+    count: bigint('count', { mode: 'number' }).notNull().default(0),
+  },
+  (table) => [primaryKey({ columns: [table.client, table.status] })],
+);
+
+export const schema = { jobLogs, jobLogDetails, sourceCounts, totals, runNameCounters, runStatusCounts };
+export type JobLog = typeof jobLogs.$inferSelect;
+export type JobLogDetail = typeof jobLogDetails.$inferSelect;
+export type SourceCount = typeof sourceCounts.$inferSelect;
+export type Total = typeof totals.$inferSelect;

@@ -1,0 +1,129 @@
+import { sql } from 'drizzle-orm';
+import { clampDetail } from '../runs/log-lines.js';
+import type { CountBreakdown } from '../sources/types.js';
+import { queryRows, type Database } from './db.js';
+import { RUN_STATUS, type DetailLevel } from './schema.js';
+
+export interface DetailLine {
+  level: DetailLevel;
+  message: string;
+  source?: string | undefined;
+}
+
+export interface SourceCountRecord {
+  source: string;
+  count: number;
+  breakdown?: CountBreakdown | undefined;
+  durationMs: number;
+  line: string;
+}
+
+export interface CompletedRun {
+  total: number;
+  limit: number;
+  counts: Record<string, number>;
+  client: string;
+  businessDate: string;
+  message: string;
+  lines: DetailLine[];
+}
+
+export type FinishOutcome = 'finished' | 'already-finished';
+
+/**
+ * The one place that writes run results. Each method is a single SQL statement, so it is one
+ * transaction: either everything it stores is there, or nothing is.
+ */
+export class RunWriter {
+  constructor(private readonly db: Database) {}
+
+  /** pending → processing, stamping started_at; a no-op once the run has moved on. */
+  async markProcessing(jobLogId: number): Promise<void> {
+    await this.db.execute(sql`
+      update job_logs set status = ${RUN_STATUS.processing}, started_at = coalesce(started_at, now()), updated_at = now()
+      where id = ${jobLogId} and status = ${RUN_STATUS.pending}`);
+  }
+
+  /** Stores one source's count and its log line; a retried fetch replaces its earlier count. */
+  async recordSourceCount(jobLogId: number, record: SourceCountRecord): Promise<void> {
+    await this.db.execute(sql`
+      with stored as (
+        insert into source_counts (job_log_id, source, count, breakdown, duration_ms)
+        values (${jobLogId}, ${record.source}, ${record.count}, ${record.breakdown ? JSON.stringify(record.breakdown) : null}::jsonb, ${Math.round(record.durationMs)})
+        on conflict (job_log_id, source) do update
+          set count = excluded.count, breakdown = excluded.breakdown, duration_ms = excluded.duration_ms, fetched_at = now()
+        returning job_log_id
+      ), touched as (
+        update job_logs set updated_at = now() where id = ${jobLogId}
+      )
+      insert into job_log_details (job_log_id, level, source, message)
+      select job_log_id, 'info', ${record.source}, ${clampDetail(record.line)} from stored`);
+  }
+
+  async addLines(jobLogId: number, lines: DetailLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    await this.db.execute(sql`
+      with touched as (update job_logs set updated_at = now() where id = ${jobLogId})
+      insert into job_log_details (job_log_id, level, source, message)
+      select ${jobLogId}, level, source, message from ${linesTable(lines)}`);
+  }
+
+  /**
+   * Stores the total and marks the run success, with its closing lines. A run already finished
+   * (a retried aggregate after a crash) keeps its first result: no second totals row.
+   */
+  async completeRun(jobLogId: number, result: CompletedRun): Promise<FinishOutcome> {
+    const [row] = await queryRows<{ id: number }>(
+      this.db,
+      sql`
+      with finished as (
+        update job_logs set status = ${RUN_STATUS.success}, message = ${result.message}, finished_at = now(), updated_at = now(),
+               started_at = coalesce(started_at, now())
+        where id = ${jobLogId} and status in (${RUN_STATUS.pending}, ${RUN_STATUS.processing})
+        returning id
+      ), total as (
+        insert into totals (job_log_id, client, business_date, total, "limit", counts)
+        select id, ${result.client}, ${result.businessDate}::date, ${result.total}, ${result.limit}, ${JSON.stringify(result.counts)}::jsonb from finished
+        on conflict (job_log_id) do nothing
+      ), lines as (
+        insert into job_log_details (job_log_id, level, source, message)
+        select finished.id, l.level, l.source, l.message from finished, ${linesTable(result.lines)}
+      )
+      select id from finished`,
+    );
+    return row ? 'finished' : 'already-finished';
+  }
+
+  /**
+   * Marks the run error. The first failure sets the run's message; later ones (the other source
+   * failing too) only add their lines. A run that already succeeded is never turned into an error.
+   */
+  async failRun(jobLogId: number, message: string, lines: DetailLine[]): Promise<FinishOutcome> {
+    const [row] = await queryRows<{ id: number; first: boolean }>(
+      this.db,
+      sql`
+      with failed as (
+        update job_logs set
+          message = case when status = ${RUN_STATUS.error} then message else ${clampDetail(message)} end,
+          status = ${RUN_STATUS.error}, finished_at = coalesce(finished_at, now()), updated_at = now()
+        where id = ${jobLogId} and status <> ${RUN_STATUS.success}
+        returning id, (finished_at = now()) as first
+      ), lines as (
+        insert into job_log_details (job_log_id, level, source, message)
+        select failed.id, l.level, l.source, l.message from failed, ${linesTable(lines)}
+      )
+      select id, first from failed`,
+    );
+    return row?.first ? 'finished' : 'already-finished';
+  }
+}
+
+/** A VALUES list of detail lines usable in a FROM clause as `l(level, source, message)`. */
+function linesTable(lines: DetailLine[]) {
+  if (lines.length === 0) return sql`(select null::text as level, null::text as source, null::text as message where false) as l`;
+  const values = sql.join(
+    lines.map((line) => sql`(${line.level}::text, ${line.source ?? null}::text, ${clampDetail(line.message)}::text)`),
+    sql`, `,
+  );
+  return sql`(values ${values}) as l(level, source, message)`;
+}
