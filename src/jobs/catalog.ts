@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { sourceName } from '../config/schema.js';
+import { InputError } from '../errors.js';
+import { formatIssuePath } from '../config/load.js';
+
+/** The kinds of job a run can be, each with the zod schema of its parameters. */
+
+export const clientName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,39}$/, 'use letters, digits, _ or - (start with a letter, at most 40 characters)');
+
+export const licenseCountParameters = z.strictObject({
+  client: clientName.default('default').describe('Client whose counts this run records'),
+  date: z.iso.date('use YYYY-MM-DD').optional().describe('Business date to record the run under (default: today)'),
+  sources: z.array(sourceName).min(1).optional().describe('Subset of configured sources (default: all)'),
+});
+export type LicenseCountParameters = z.output<typeof licenseCountParameters>;
+
+export const JOB_CATALOG = {
+  'license-count': {
+    title: 'License count',
+    description: 'Fetch every source, join the counts and check the total against the license limit.',
+    parameters: licenseCountParameters,
+  },
+} as const;
+
+export type JobKind = keyof typeof JOB_CATALOG;
+export const JOB_KINDS = Object.keys(JOB_CATALOG) as JobKind[];
+
+export function isJobKind(value: string): value is JobKind {
+  return Object.hasOwn(JOB_CATALOG, value);
+}
+
+/** Validates parameters for a job kind; InputError lists every bad field. */
+export function parseJobParameters(job: string, input: unknown): LicenseCountParameters {
+  if (!isJobKind(job)) throw new InputError(`unknown job "${job}"`, [{ path: 'job', message: `use one of ${JOB_KINDS.join(', ')}` }]);
+  const parsed = JOB_CATALOG[job].parameters.safeParse(input ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
+    throw new InputError(`invalid parameters for ${job}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, issues);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,120 @@
+import { InputError } from '../errors.js';
+
+/**
+ * Run names and run ids (pure).
+ * - name: `YYYYMMDDhhmmss` (UTC) of creation, `_N` on collision: the unique key in job_logs.
+ * - short id: `YYMMDD-HHMMSS[-N][-client]`: the display and input form.
+ * Legacy ids (ISO 8601, `YYYY-MM-DD_HH-MM-SS`, epoch milliseconds) are accepted as input.
+ */
+
+export const RUN_NAME_PATTERN = /^\d{14}(_\d+)?$/;
+const SHORT_ID_PATTERN = /^(\d{6})-(\d{6})(?:-(\d+))?(?:-([A-Za-z][A-Za-z0-9_.-]*))?$/;
+const LEGACY_UNDERSCORE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})_(\d{2})-(\d{2})-(\d{2})$/;
+const ISO_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const EPOCH_MS_PATTERN = /^\d{12,13}$/;
+
+export type RunRefFormat = 'name' | 'short-id' | 'iso-8601' | 'legacy-underscore' | 'epoch-ms';
+
+export interface RunRef {
+  name: string;
+  client?: string;
+  format: RunRefFormat;
+}
+
+export function runNameBase(at: Date): string {
+  const iso = at.toISOString();
+  return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19);
+}
+
+export function runNameWithSuffix(base: string, suffix: number): string {
+  return suffix === 0 ? base : `${base}_${suffix}`;
+}
+
+export function isRunName(value: string): boolean {
+  return RUN_NAME_PATTERN.test(value) && isRealTimestamp(value.slice(0, 14));
+}
+
+/** `20251215143022_2` → `251215-143022-2`, with `-client` appended for a non-default client. */
+export function toShortId(name: string, client?: string): string {
+  if (!isRunName(name)) throw new InputError(`${name} is not a run name (expected YYYYMMDDhhmmss or YYYYMMDDhhmmss_N)`);
+  const [stamp = '', suffix] = name.split('_');
+  const parts = [`${stamp.slice(2, 8)}-${stamp.slice(8, 14)}`];
+  if (suffix !== undefined) parts.push(suffix);
+  if (client !== undefined && client !== 'default') parts.push(client);
+  return parts.join('-');
+}
+
+export function detectRunRefFormat(input: string): RunRefFormat | undefined {
+  const value = input.trim();
+  if (RUN_NAME_PATTERN.test(value)) return 'name';
+  if (SHORT_ID_PATTERN.test(value)) return 'short-id';
+  if (LEGACY_UNDERSCORE_PATTERN.test(value)) return 'legacy-underscore';
+  if (ISO_PATTERN.test(value)) return 'iso-8601';
+  if (EPOCH_MS_PATTERN.test(value)) return 'epoch-ms';
+  return undefined;
+}
+
+/** Any accepted form → the run name to look up. Throws InputError for anything else. */
+export function parseRunRef(input: string): RunRef {
+  const value = input.trim();
+  const format = detectRunRefFormat(value);
+  const invalid = (why: string) =>
+    new InputError(`"${truncateForMessage(value)}" is not a run name or id: ${why}`, [], {
+      hint: 'use a run name such as 20251215143022 or a short id such as 251215-143022',
+    });
+  switch (format) {
+    case 'name':
+      if (!isRunName(value)) throw invalid('not a real date and time');
+      return { name: value, format };
+    case 'short-id': {
+      const match = SHORT_ID_PATTERN.exec(value);
+      const [, date = '', time = '', suffix, client] = match ?? [];
+      const name = runNameWithSuffix(`20${date}${time}`, suffix === undefined ? 0 : Number(suffix));
+      if (!isRunName(name)) throw invalid('not a real date and time');
+      return client === undefined ? { name, format } : { name, client, format };
+    }
+    case 'legacy-underscore': {
+      const [, year, month, day, hour, minute, second] = LEGACY_UNDERSCORE_PATTERN.exec(value) ?? [];
+      const name = `${year}${month}${day}${hour}${minute}${second}`;
+      if (!isRunName(name)) throw invalid('not a real date and time');
+      return { name, format };
+    }
+    case 'iso-8601':
+    case 'epoch-ms': {
+      const at = format === 'epoch-ms' ? new Date(Number(value)) : new Date(value);
+      if (Number.isNaN(at.getTime())) throw invalid('not a real date and time');
+      return { name: runNameBase(at), format };
+    }
+    case undefined:
+      throw invalid('unrecognised format');
+  }
+}
+
+/** The creation time a run name encodes (UTC). */
+export function runNameTime(name: string): Date {
+  const stamp = name.slice(0, 14);
+  return new Date(
+    Date.UTC(
+      Number(stamp.slice(0, 4)),
+      Number(stamp.slice(4, 6)) - 1,
+      Number(stamp.slice(6, 8)),
+      Number(stamp.slice(8, 10)),
+      Number(stamp.slice(10, 12)),
+      Number(stamp.slice(12, 14)),
+    ),
+  );
+}
+
+/** The calendar day of `at` in `timeZone`, as YYYY-MM-DD. */
+export function businessDateOf(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+function isRealTimestamp(stamp: string): boolean {
+  const at = runNameTime(stamp);
+  return !Number.isNaN(at.getTime()) && runNameBase(at) === stamp;
+}
+
+function truncateForMessage(value: string): string {
+  return value.length > 60 ? `${value.slice(0, 57)}...` : value;
+}
