@@ -1,0 +1,40 @@
+import { LimitExceededError, MissingCountError } from '../errors.js';
+
+/** What a fetch job returns; BullMQ stores it and hands it to the parent. */
+export interface FetchedCount {
+  source: string;
+  count: number;
+}
+
+export interface AggregateResult {
+  total: number;
+  counts: Record<string, number>;
+}
+
+/**
+ * Joins the counts of one run (pure). Every expected source must have exactly one valid count,
+ * otherwise MissingCountError; a total over `limit` is LimitExceededError (equal is fine).
+ */
+export function aggregate(expectedSources: readonly string[], fetched: readonly unknown[], limit: number): AggregateResult {
+  const bySource = new Map<string, number>();
+  for (const value of fetched) {
+    if (!isFetchedCount(value)) continue;
+    bySource.set(value.source, value.count);
+  }
+  const counts: Record<string, number> = {};
+  let total = 0;
+  for (const source of expectedSources) {
+    const count = bySource.get(source);
+    if (count === undefined) throw new MissingCountError(source, 'its fetch job returned no count');
+    if (!Number.isSafeInteger(count) || count < 0) throw new MissingCountError(source, `count ${String(count)} is not a non-negative integer`);
+    counts[source] = count;
+    total += count;
+  }
+  if (!Number.isSafeInteger(total)) throw new MissingCountError(expectedSources.join('+'), 'the total is too large to count exactly');
+  if (total > limit) throw new LimitExceededError(total, limit);
+  return { total, counts };
+}
+
+function isFetchedCount(value: unknown): value is FetchedCount {
+  return typeof value === 'object' && value !== null && typeof (value as FetchedCount).source === 'string' && typeof (value as FetchedCount).count === 'number';
+}

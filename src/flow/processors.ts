@@ -1,0 +1,136 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { ConfigError, errorMessage, isTransient, LimitExceededError, MissingCountError } from '../errors.js';
+import type { AlertSink } from '../notify/events.js';
+import type { RunWriter } from '../persistence/writer.js';
+import { fetchedLine, retryingLine, successLine, totalLine } from '../runs/log-lines.js';
+import { toShortId } from '../runs/names.js';
+import type { CountSource } from '../sources/types.js';
+import { aggregate, type FetchedCount } from './aggregate.js';
+import type { AggregateJobData, FetchJobData, RunJobRef } from './job-data.js';
+
+export interface ProcessorDeps {
+  writer: RunWriter;
+  sources: ReadonlyMap<string, CountSource>;
+  alerts: AlertSink;
+  logger: Logger;
+  nearLimitPercent: number;
+  /** Observers for metrics; optional so processors work without telemetry. */
+  onFetch?: (source: string, outcome: 'success' | 'error', durationMs: number) => void;
+  onRunFinished?: (outcome: 'success' | 'error', trigger: string, client: string, total?: number, limit?: number) => void;
+}
+
+/** Whether this failure is the job's last: permanent errors are, and so is the last attempt. */
+function isFinalAttempt(job: Job, error: unknown): boolean {
+  return !isTransient(error) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+export function createFetchProcessor(deps: ProcessorDeps) {
+  return async (job: Job<FetchJobData>, _token?: string, signal?: AbortSignal): Promise<FetchedCount> => {
+    const { runId, runName, source: sourceName } = job.data;
+    const logger = deps.logger.child({ run: runName, runId: toShortId(runName), source: sourceName, jobId: job.id, queue: job.queueName });
+    const source = deps.sources.get(sourceName);
+    const started = performance.now();
+    try {
+      if (!source) throw new ConfigError(`source ${sourceName} is not configured on this worker`);
+      await deps.writer.markProcessing(runId);
+      const result = await source.fetchCount({ signal: signal ?? new AbortController().signal, logger });
+      const durationMs = performance.now() - started;
+      await deps.writer.recordSourceCount(runId, {
+        source: sourceName,
+        count: result.count,
+        breakdown: result.breakdown,
+        durationMs,
+        line: fetchedLine(sourceName, result.count, durationMs, recovered(job) ? joinNotes(result.note, 'counted again after the previous worker stopped') : result.note),
+      });
+      deps.onFetch?.(sourceName, 'success', durationMs);
+      logger.info({ count: result.count, durationMs: Math.round(durationMs) }, 'source counted');
+      return { source: sourceName, count: result.count };
+    } catch (error) {
+      deps.onFetch?.(sourceName, 'error', performance.now() - started);
+      const reason = errorMessage(error);
+      const attempts = job.opts.attempts ?? 1;
+      if (!isFinalAttempt(job, error)) {
+        logger.warn({ err: error, attempt: job.attemptsMade + 1 }, 'source fetch failed; will retry');
+        await deps.writer.addLines(runId, [{ level: 'warn', source: sourceName, message: `${sourceName}: ${retryingLine(withoutSourcePrefix(reason, sourceName), job.attemptsMade + 1, attempts, undefined)}` }]);
+        throw error;
+      }
+      logger.error({ err: error }, 'source fetch failed');
+      const attemptsNote = job.attemptsMade > 0 ? ` (after ${job.attemptsMade + 1} attempts)` : '';
+      const message = `${prefixed(reason, sourceName)}${attemptsNote}`;
+      await failRun(deps, job.data, message, sourceName);
+      throw new UnrecoverableError(message);
+    }
+  };
+}
+
+export function createAggregateProcessor(deps: ProcessorDeps) {
+  return async (job: Job<AggregateJobData>): Promise<{ total: number }> => {
+    const data = job.data;
+    const logger = deps.logger.child({ run: data.runName, runId: toShortId(data.runName), jobId: job.id, queue: job.queueName });
+    const values = Object.values(await job.getChildrenValues<FetchedCount>());
+    try {
+      const result = aggregate(data.sources, values, data.limit);
+      const outcome = await deps.writer.completeRun(data.runId, {
+        ...result,
+        limit: data.limit,
+        client: data.client,
+        businessDate: data.businessDate,
+        message: totalLine(result.total, data.limit),
+        lines: [
+          { level: 'info', message: totalLine(result.total, data.limit) },
+          { level: 'info', message: successLine(result.total, Date.now() - data.queuedAt) },
+        ],
+      });
+      if (outcome === 'finished') {
+        logger.info({ total: result.total, limit: data.limit }, 'run succeeded');
+        deps.onRunFinished?.('success', data.trigger, data.client, result.total, data.limit);
+        const percent = (result.total / data.limit) * 100;
+        if (percent >= deps.nearLimitPercent) {
+          await deps.alerts.send({ kind: 'near-limit', runName: data.runName, client: data.client, businessDate: data.businessDate, total: result.total, limit: data.limit, percent });
+        }
+      }
+      return { total: result.total };
+    } catch (error) {
+      if (!(error instanceof MissingCountError || error instanceof LimitExceededError)) {
+        if (isFinalAttempt(job, error)) await failRun(deps, data, `could not store the result: ${errorMessage(error)}`);
+        throw error;
+      }
+      const outcome = await deps.writer.failRun(data.runId, error.message, [{ level: 'error', message: `Run failed: ${error.describe()}` }]);
+      if (outcome === 'finished') {
+        logger.error({ err: error }, 'run failed');
+        deps.onRunFinished?.('error', data.trigger, data.client);
+        await deps.alerts.send(
+          error instanceof LimitExceededError
+            ? { kind: 'limit-exceeded', runName: data.runName, client: data.client, businessDate: data.businessDate, total: error.total, limit: error.limit }
+            : { kind: 'run-failed', runName: data.runName, client: data.client, businessDate: data.businessDate, reason: error.message },
+        );
+      }
+      throw new UnrecoverableError(error.message);
+    }
+  };
+}
+
+async function failRun(deps: ProcessorDeps, run: RunJobRef, message: string, source?: string): Promise<void> {
+  const outcome = await deps.writer.failRun(run.runId, message, [{ level: 'error', source, message: `Run failed: ${message}` }]);
+  if (outcome !== 'finished') return;
+  deps.onRunFinished?.('error', run.trigger, run.client);
+  await deps.alerts.send({ kind: 'run-failed', runName: run.runName, client: run.client, businessDate: run.businessDate, reason: message });
+}
+
+/** A job started more often than it failed was taken over from a worker that died. */
+function recovered(job: Job): boolean {
+  return job.attemptsStarted > job.attemptsMade + 1;
+}
+
+function joinNotes(...notes: (string | undefined)[]): string {
+  return notes.filter(Boolean).join('; ');
+}
+
+function prefixed(reason: string, source: string): string {
+  return reason.startsWith(`${source}:`) ? reason : `${source}: ${reason}`;
+}
+
+function withoutSourcePrefix(reason: string, source: string): string {
+  return reason.startsWith(`${source}: `) ? reason.slice(source.length + 2) : reason;
+}

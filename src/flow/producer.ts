@@ -1,0 +1,161 @@
+import type { FlowProducer } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { ConflictError, errorMessage, InputError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { parseJobParameters } from '../jobs/catalog.js';
+import { statusName, type RunsRepository } from '../persistence/runs-repository.js';
+import { RUN_STATUS, type JobLog, type RunTrigger } from '../persistence/schema.js';
+import type { RunWriter } from '../persistence/writer.js';
+import { queuedLine } from '../runs/log-lines.js';
+import { businessDateOf, parseRunRef } from '../runs/names.js';
+import { aggregateJobId, fetchJobId, QUEUE_NAMES } from '../queues/names.js';
+import { BACKOFF_TYPE } from './backoff.js';
+import type { AggregateJobData, FetchJobData } from './job-data.js';
+
+export interface EnqueueRequest {
+  job?: string;
+  parameters?: unknown;
+  trigger: RunTrigger;
+  /** The same key always means the same run: scheduler ticks, API retries of one request. */
+  idempotencyKey?: string | undefined;
+}
+
+export interface EnqueuedRun {
+  id: number;
+  name: string;
+  client: string;
+  businessDate: string;
+  sources: string[];
+  /** False when the idempotency key matched an existing run. */
+  created: boolean;
+}
+
+export interface RunProducerDeps {
+  config: Pick<Config, 'limit' | 'timezone' | 'sources' | 'queue'>;
+  runs: RunsRepository;
+  writer: RunWriter;
+  flowProducer: FlowProducer;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/**
+ * The only way runs start (schedule, CLI, dashboard, API): a pending job_logs row first, so nothing
+ * is lost, then the BullMQ flow. If the flow cannot be queued, the run is marked error at once.
+ */
+export class RunProducer {
+  constructor(private readonly deps: RunProducerDeps) {}
+
+  async enqueueRun(request: EnqueueRequest): Promise<EnqueuedRun> {
+    const { config } = this.deps;
+    const job = request.job ?? 'license-count';
+    const parameters = parseJobParameters(job, request.parameters);
+    const configured = config.sources.map((source) => source.name);
+    const sources = parameters.sources ?? configured;
+    const unknown = sources.filter((source) => !configured.includes(source));
+    if (unknown.length > 0) {
+      throw new InputError(`unknown source ${unknown.join(', ')}`, [{ path: 'sources', message: `configured sources are ${configured.join(', ')}` }]);
+    }
+    const now = this.deps.now?.() ?? new Date();
+    const businessDate = parameters.date ?? businessDateOf(now, config.timezone);
+    const snapshot = { ...parameters, sources, limit: config.limit };
+    return this.createAndQueue({
+      job,
+      client: parameters.client,
+      parameters: snapshot,
+      trigger: request.trigger,
+      businessDate,
+      idempotencyKey: request.idempotencyKey,
+      now,
+    });
+  }
+
+  /** A failed run runs again as a new run linked to it (retried_from, retry_count + 1). */
+  async retryRun(reference: string, trigger: RunTrigger = 'retry'): Promise<EnqueuedRun> {
+    const original = await this.findRun(reference);
+    if (original.status !== RUN_STATUS.error) {
+      throw new ConflictError(`run ${original.name} is ${statusName(original.status)}, only failed runs can be retried`, {
+        hint: 'start a new run instead',
+      });
+    }
+    const parameters = original.parameters;
+    const sources = Array.isArray(parameters.sources) ? (parameters.sources as string[]) : this.deps.config.sources.map((source) => source.name);
+    return this.createAndQueue({
+      job: original.job,
+      client: original.client,
+      parameters: { ...parameters, sources, limit: this.deps.config.limit },
+      trigger,
+      businessDate: original.businessDate,
+      retriedFrom: original.name,
+      retryCount: original.retryCount + 1,
+      now: this.deps.now?.() ?? new Date(),
+    });
+  }
+
+  async findRun(reference: string): Promise<JobLog> {
+    const { name } = parseRunRef(reference);
+    const run = await this.deps.runs.findByName(name);
+    if (!run) throw new NotFoundError(`run ${reference} not found`, { hint: 'list runs with `jobtally runs list`' });
+    return run;
+  }
+
+  private async createAndQueue(input: {
+    job: string;
+    client: string;
+    parameters: Record<string, unknown> & { sources: string[]; limit: number };
+    trigger: RunTrigger;
+    businessDate: string;
+    idempotencyKey?: string | undefined;
+    retriedFrom?: string;
+    retryCount?: number;
+    now: Date;
+  }): Promise<EnqueuedRun> {
+    const { runs, logger } = this.deps;
+    const { sources, limit } = input.parameters;
+    const { run, created } = await runs.createRun({
+      job: input.job,
+      client: input.client,
+      parameters: input.parameters,
+      trigger: input.trigger,
+      businessDate: input.businessDate,
+      retriedFrom: input.retriedFrom,
+      retryCount: input.retryCount ?? 0,
+      idempotencyKey: input.idempotencyKey,
+      firstLine: queuedLine({ trigger: input.trigger, sources, limit, businessDate: input.businessDate, retriedFrom: input.retriedFrom }),
+      now: input.now,
+    });
+    const enqueued: EnqueuedRun = { id: run.id, name: run.name, client: run.client, businessDate: run.businessDate, sources, created };
+    // A run found again by its idempotency key is queued again too: the flow's job ids make that a
+    // no-op when it is already in Redis, and repair a crash between the insert and the queueing.
+    if (run.status !== RUN_STATUS.pending && !created) return enqueued;
+    try {
+      await this.addFlow({ runId: run.id, runName: run.name, client: run.client, businessDate: run.businessDate, sources, limit, queuedAt: run.createdAt.getTime(), trigger: input.trigger });
+    } catch (cause) {
+      const reason = `could not queue the run: ${errorMessage(cause)}`;
+      await this.deps.writer.failRun(run.id, reason, [{ level: 'error', message: reason }]).catch((writeError: unknown) => {
+        logger.error({ err: writeError, run: run.name }, 'could not mark an unqueued run as error');
+      });
+      throw new ServiceUnavailableError(`run ${run.name} ${reason}`, { cause, hint: 'check that Redis is reachable, then retry the run' });
+    }
+    logger.info({ run: run.name, trigger: input.trigger, sources, created }, 'run queued');
+    return enqueued;
+  }
+
+  private async addFlow(data: AggregateJobData): Promise<void> {
+    const { queue } = this.deps.config;
+    const retry = { attempts: queue.attempts, backoff: { type: BACKOFF_TYPE, delay: queue.backoffMs } };
+    const retention = { removeOnComplete: { count: queue.keepCompleted }, removeOnFail: { count: queue.keepFailed } };
+    await this.deps.flowProducer.add({
+      name: 'aggregate',
+      queueName: QUEUE_NAMES.aggregate,
+      data,
+      opts: { jobId: aggregateJobId(data.runName), ...retry, ...retention },
+      children: data.sources.map((source) => ({
+        name: 'fetch',
+        queueName: QUEUE_NAMES.fetch,
+        data: { runId: data.runId, runName: data.runName, client: data.client, businessDate: data.businessDate, trigger: data.trigger, source } satisfies FetchJobData,
+        opts: { jobId: fetchJobId(data.runName, source), failParentOnFailure: true, ...retry, ...retention },
+      })),
+    });
+  }
+}

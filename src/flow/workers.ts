@@ -1,0 +1,70 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { SourceUnavailableError } from '../errors.js';
+import { QUEUE_NAMES } from '../queues/names.js';
+import { retryDelayMs } from './backoff.js';
+import type { ScheduleTickData } from './job-data.js';
+import { createAggregateProcessor, createFetchProcessor, type ProcessorDeps } from './processors.js';
+import type { RunProducer } from './producer.js';
+
+export interface WorkerGroup {
+  workers: Worker[];
+  /** Stops taking jobs and waits for active ones (graceful), or abandons them (`force`). */
+  close(force?: boolean): Promise<void>;
+}
+
+interface WorkerSetup {
+  connection: Redis;
+  prefix: string;
+  logger: Logger;
+}
+
+function watch(worker: Worker, logger: Logger): Worker {
+  worker.on('error', (error) => logger.error({ err: error, queue: worker.name }, 'worker error'));
+  worker.on('failed', (job: Job | undefined, error) => {
+    logger.debug({ err: error, jobId: job?.id, queue: worker.name, attemptsMade: job?.attemptsMade }, 'job failed');
+  });
+  return worker;
+}
+
+function group(workers: Worker[]): WorkerGroup {
+  return {
+    workers,
+    async close(force = false) {
+      await Promise.all(workers.map((worker) => worker.close(force)));
+    },
+  };
+}
+
+/** The count flow: fetch workers (one job per source) and aggregate workers (one per run). */
+export function startFlowWorkers(setup: WorkerSetup, config: Pick<Config, 'queue'>, deps: ProcessorDeps): WorkerGroup {
+  const { connection, prefix, logger } = setup;
+  const settings = {
+    backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
+      retryDelayMs(attemptsMade, config.queue.backoffMs, error instanceof SourceUnavailableError ? error.retryAfterMs : undefined),
+  };
+  const common = { connection, prefix, settings, lockDuration: config.queue.lockDurationMs, stalledInterval: config.queue.stalledIntervalMs };
+  const fetch = new Worker(QUEUE_NAMES.fetch, createFetchProcessor(deps), { ...common, concurrency: config.queue.fetchConcurrency });
+  const aggregate = new Worker(QUEUE_NAMES.aggregate, createAggregateProcessor(deps), { ...common, concurrency: config.queue.aggregateConcurrency });
+  return group([watch(fetch, logger), watch(aggregate, logger)]);
+}
+
+/** Turns scheduler ticks into runs; the tick's job id makes a re-delivered tick the same run. */
+export function startScheduleWorker(setup: WorkerSetup, producer: RunProducer): WorkerGroup {
+  const { connection, prefix, logger } = setup;
+  const worker = new Worker<ScheduleTickData>(
+    QUEUE_NAMES.schedule,
+    async (job) => {
+      const run = await producer.enqueueRun({
+        trigger: 'schedule',
+        parameters: { client: job.data.client },
+        idempotencyKey: `schedule:${job.data.schedule}:${job.id ?? job.timestamp}`,
+      });
+      return { run: run.name };
+    },
+    { connection, prefix, concurrency: 1 },
+  );
+  return group([watch(worker, logger)]);
+}

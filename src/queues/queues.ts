@@ -1,0 +1,33 @@
+import { FlowProducer, Queue, type QueueOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ALL_QUEUE_NAMES, QUEUE_NAMES, type QueueName } from './names.js';
+
+export interface QueueSet {
+  queues: Record<QueueName, Queue>;
+  flowProducer: FlowProducer;
+  close(): Promise<void>;
+}
+
+/** Queues and the flow producer share one connection; every one of them reports its errors. */
+export function createQueueSet(connection: Redis, prefix: string, logger: Logger): QueueSet {
+  const options: QueueOptions = { connection, prefix };
+  const queues = Object.fromEntries(
+    ALL_QUEUE_NAMES.map((name) => {
+      const queue = new Queue(name, options);
+      queue.on('error', (error) => logger.error({ err: error, queue: name }, 'queue error'));
+      return [name, queue];
+    }),
+  ) as Record<QueueName, Queue>;
+  const flowProducer = new FlowProducer({ connection, prefix });
+  flowProducer.on('error', (error) => logger.error({ err: error }, 'flow producer error'));
+  return {
+    queues,
+    flowProducer,
+    async close() {
+      await Promise.all([...Object.values(queues).map((queue) => queue.close()), flowProducer.close()]);
+    },
+  };
+}
+
+export { QUEUE_NAMES };
