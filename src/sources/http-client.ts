@@ -1,0 +1,171 @@
+import http from 'node:http';
+import https from 'node:https';
+import { MissingCountError, SourceAuthError, SourceTimeoutError, SourceUnavailableError } from '../errors.js';
+import { errorMessagesOf } from './count.js';
+
+/** What a source needs to know about TLS, resolved from config (the CA file already read). */
+export interface TlsSettings {
+  ca?: Buffer | undefined;
+  insecure: boolean;
+}
+
+export interface JsonRequest {
+  source: string;
+  url: URL;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: unknown;
+  timeoutMs: number;
+  signal: AbortSignal;
+  tls?: TlsSettings | undefined;
+}
+
+/** Beyond this an answer is not a count but a misconfigured endpoint; reading on would eat memory. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_SOCKET']);
+
+/**
+ * One HTTP exchange with a source, turned into the error taxonomy: the whole exchange (connect,
+ * headers, body) shares one deadline, so a server that trickles bytes times out like a silent one.
+ */
+export async function requestJson(request: JsonRequest): Promise<unknown> {
+  const deadline = AbortSignal.timeout(request.timeoutMs);
+  const signal = AbortSignal.any([request.signal, deadline]);
+  let response: RawResponse;
+  try {
+    response = await send(request, signal);
+  } catch (error) {
+    throw classifyNetworkError(request, error, deadline.aborted);
+  }
+  const parsed = parseJson(response.text);
+  if (response.status >= 400) throw statusError(request, response, parsed);
+  if (parsed === NOT_JSON) {
+    throw new MissingCountError(request.source, `the answer is not JSON (${response.contentType ?? 'no content type'}: ${excerpt(response.text)})`);
+  }
+  const messages = errorMessagesOf(parsed);
+  if (messages) {
+    throw new SourceUnavailableError(request.source, `answered with errors: ${messages.join('; ')}`, {
+      transient: false,
+      hint: 'see the message from the server',
+    });
+  }
+  return parsed;
+}
+
+interface RawResponse {
+  status: number;
+  text: string;
+  contentType: string | undefined;
+  retryAfter: string | undefined;
+}
+
+function send(request: JsonRequest, signal: AbortSignal): Promise<RawResponse> {
+  const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
+  const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  const isHttps = request.url.protocol === 'https:';
+  const options: https.RequestOptions = {
+    method: request.method ?? 'GET',
+    headers,
+    signal,
+    ...(isHttps && request.tls ? { ca: request.tls.ca, rejectUnauthorized: !request.tls.insecure } : {}),
+  };
+  return new Promise((resolve, reject) => {
+    const outgoing = (isHttps ? https : http).request(request.url, options, (incoming) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      incoming.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          incoming.destroy(new BodyTooLargeError());
+          return;
+        }
+        chunks.push(chunk);
+      });
+      incoming.on('error', reject);
+      incoming.on('end', () => {
+        resolve({
+          status: incoming.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString('utf8'),
+          contentType: incoming.headers['content-type'],
+          retryAfter: incoming.headers['retry-after'],
+        });
+      });
+    });
+    outgoing.on('error', reject);
+    outgoing.end(payload);
+  });
+}
+
+class BodyTooLargeError extends Error {}
+
+const NOT_JSON = Symbol('not json');
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+function classifyNetworkError(request: JsonRequest, error: unknown, timedOut: boolean): Error {
+  const where = `${request.method ?? 'GET'} ${request.url.origin}${request.url.pathname}`;
+  if (timedOut) {
+    return new SourceTimeoutError(request.source, `no complete answer from ${where} within ${request.timeoutMs} ms`, {
+      hint: 'check the server is up, or raise timeoutMs',
+      cause: error,
+    });
+  }
+  if (request.signal.aborted) {
+    return new SourceUnavailableError(request.source, `request to ${where} cancelled (worker shutting down)`, { cause: error });
+  }
+  if (error instanceof BodyTooLargeError) {
+    return new MissingCountError(request.source, `the answer from ${where} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB`, { cause: error });
+  }
+  const code = (error as { code?: unknown }).code;
+  const detail = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'string' && (code.includes('CERT') || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code.includes('SELF_SIGNED'))) {
+    return new SourceUnavailableError(request.source, `TLS failure talking to ${where}: ${detail}`, {
+      transient: false,
+      hint: 'set tls.caFile to the server CA (or tls.insecure: true in a lab)',
+      cause: error,
+    });
+  }
+  const transient = typeof code !== 'string' || TRANSIENT_NETWORK_CODES.has(code) || detail.includes('socket hang up');
+  return new SourceUnavailableError(request.source, `cannot reach ${where}: ${detail}`, {
+    transient,
+    hint: 'check the endpoint URL and that the server is up',
+    cause: error,
+  });
+}
+
+function statusError(request: JsonRequest, response: RawResponse, parsed: unknown): Error {
+  const messages = errorMessagesOf(parsed);
+  const said = messages ? `: ${messages.join('; ')}` : parsed === NOT_JSON && response.text ? `: ${excerpt(response.text)}` : '';
+  const what = `HTTP ${response.status} from ${request.method ?? 'GET'} ${request.url.pathname}${said}`;
+  if (response.status === 401 || response.status === 403) {
+    return new SourceAuthError(request.source, what, { hint: 'check the API key or credentials of this source' });
+  }
+  if (response.status === 429 || response.status >= 500) {
+    const retryAfterMs = parseRetryAfter(response.retryAfter);
+    return new SourceUnavailableError(request.source, what, { transient: true, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+  }
+  return new SourceUnavailableError(request.source, what, { transient: false, hint: 'check the endpoint URL and query of this source' });
+}
+
+/** `Retry-After` is seconds or an HTTP date. */
+export function parseRetryAfter(header: string | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (!flat) return 'empty body';
+  return flat.length > 80 ? `${flat.slice(0, 80)}...` : flat;
+}

@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+
+/** Counts by status and by application, when a source can tell them apart. */
+export interface CountBreakdown {
+  byStatus?: Record<string, number>;
+  byApplication?: Record<string, number>;
+}
+
+export interface SourceFetchResult {
+  /** Job executions counted: a validated non-negative safe integer. */
+  count: number;
+  breakdown?: CountBreakdown;
+  /** A short human note for the run log, e.g. "2 servers" or "9,812 jobs, 14 folders skipped". */
+  note?: string;
+}
+
+/**
+ * One scheduler environment that can tell how many jobs ran today. Implementations throw the typed
+ * errors of `src/errors.ts`: MissingCountError (invalid or absent count), SourceAuthError,
+ * SourceTimeoutError, SourceUnavailableError (transient unless 4xx), SourcePartialError.
+ */
+export interface CountSource {
+  readonly name: string;
+  readonly type: string;
+  /** Where it reads from, for logs and the dashboard; never contains a secret. */
+  describe(): string;
+  fetchCount(context: FetchContext): Promise<SourceFetchResult>;
+}
+
+export interface FetchContext {
+  /** Aborted when the run gives up (worker shutdown). The source applies its own timeout too. */
+  signal: AbortSignal;
+  logger: Logger;
+}
