@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { formatCount, formatDuration } from '../../format.js';
+import { openDatabase } from '../../persistence/db.js';
+import { createSources } from '../../lifecycle/app.js';
+import type { CliContext, CommandRegistrar } from '../context.js';
+import { toJson } from '../output.js';
+
+export const registerAdminCommands: CommandRegistrar = (program: Command, cli: CliContext) => {
+  program
+    .command('migrate')
+    .description('apply database migrations (start does this too)')
+    .action(async () => {
+      const config = cli.loadConfig();
+      const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const pending = await database.pendingMigrations();
+        await database.migrate();
+        cli.io.stdout(`database ${database.location}: ${pending === 0 ? 'already up to date' : `applied ${pending} migration(s)`}`);
+      } finally {
+        await database.close();
+      }
+    });
+
+  const config = program.command('config').description('configuration');
+  config
+    .command('check')
+    .description('validate the configuration without running anything (exit 2 when invalid)')
+    .option('--json', 'print the resolved config as JSON (secrets redacted)')
+    .action((options: { json?: boolean }) => {
+      const loaded = cli.loadConfig();
+      const sources = createSources(loaded);
+      if (options.json) {
+        cli.io.stdout(toJson(loaded));
+        return;
+      }
+      const { io } = cli;
+      io.stdout(`config OK (${loaded.configPath ?? 'no config file: built-in demo sources'})`);
+      io.stdout(`  limit ${formatCount(loaded.limit)}, near-limit alert at ${loaded.nearLimitPercent}%, business dates in ${loaded.timezone}`);
+      for (const source of sources.values()) io.stdout(`  source ${source.name}: ${source.describe()}`);
+      for (const schedule of loaded.schedules) {
+        io.stdout(`  schedule ${schedule.name}: ${schedule.every ? `every ${formatDuration(schedule.every)}` : `${schedule.cron ?? ''} ${schedule.tz ?? ''}`} (client ${schedule.client})`);
+      }
+      io.stdout(`  data dir ${loaded.dataDir}`);
+      io.stdout(`  database ${loaded.databaseUrl ? 'DATABASE_URL' : 'embedded (PGlite in the data dir)'}, redis ${loaded.redisUrl ? 'REDIS_URL' : '127.0.0.1:6379 or a private redis-server'}`);
+    });
+};

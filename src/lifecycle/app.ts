@@ -1,0 +1,112 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { RunProducer } from '../flow/producer.js';
+import { startSweeper } from '../flow/sweeper.js';
+import { startFlowWorkers, startScheduleWorker, type WorkerGroup } from '../flow/workers.js';
+import { logAlertSink, type AlertSink } from '../notify/events.js';
+import { openDatabase, type DatabaseHandle } from '../persistence/db.js';
+import { RunsRepository } from '../persistence/runs-repository.js';
+import { RunWriter } from '../persistence/writer.js';
+import { createRedis } from '../queues/connection.js';
+import { QUEUE_NAMES } from '../queues/names.js';
+import { createQueueSet, type QueueSet } from '../queues/queues.js';
+import { syncSchedules } from '../queues/scheduler.js';
+import { createSource } from '../sources/index.js';
+import type { CountSource } from '../sources/types.js';
+import { resolveRedis, type RedisEndpoint } from './redis.js';
+
+export const ROLES = ['worker', 'scheduler', 'web'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Everything a role needs, opened once per process and closed in reverse order. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  redis: RedisEndpoint;
+  connection: Redis;
+  queueSet: QueueSet;
+  runs: RunsRepository;
+  writer: RunWriter;
+  producer: RunProducer;
+  alerts: AlertSink;
+  close(): Promise<void>;
+}
+
+export interface OpenAppOptions {
+  /** Apply pending migrations (start, migrate, demo); CLI read commands leave the schema alone. */
+  migrate: boolean;
+  /** Workers wait through Redis outages; producers (CLI, web) fail fast. */
+  redisRole: 'worker' | 'producer';
+  alerts?: AlertSink;
+}
+
+export async function openApp(config: Config, logger: Logger, options: OpenAppOptions): Promise<AppContext> {
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const closers: (() => Promise<void>)[] = [() => database.close()];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
+  };
+  try {
+    if (options.migrate) await database.migrate();
+    const redis = await resolveRedis({ url: config.redisUrl?.reveal(), dataDir: config.dataDir, logger });
+    closers.push(() => redis.stop());
+    const connection = createRedis(redis.url, options.redisRole);
+    connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+    closers.push(async () => {
+      connection.disconnect();
+      await Promise.resolve();
+    });
+    const queueSet = createQueueSet(connection, config.queue.prefix, logger);
+    closers.push(() => queueSet.close());
+    const runs = new RunsRepository(database.db);
+    const writer = new RunWriter(database.db);
+    const producer = new RunProducer({ config, runs, writer, flowProducer: queueSet.flowProducer, logger });
+    return { config, logger, database, redis, connection, queueSet, runs, writer, producer, alerts: options.alerts ?? logAlertSink(logger), close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+export function createSources(config: Pick<Config, 'sources'>): Map<string, CountSource> {
+  return new Map(config.sources.map((source) => [source.name, createSource(source)]));
+}
+
+export interface RunningRoles {
+  workers: WorkerGroup[];
+  stop(force?: boolean): Promise<void>;
+}
+
+/** Starts the requested roles on an open context. The web role is started by `src/http`. */
+export async function startRoles(app: AppContext, roles: readonly Role[]): Promise<RunningRoles> {
+  const { config, logger, connection } = app;
+  const setup = { connection, prefix: config.queue.prefix, logger };
+  const workers: WorkerGroup[] = [];
+  if (roles.includes('worker')) {
+    workers.push(
+      startFlowWorkers(setup, config, {
+        writer: app.writer,
+        sources: createSources(config),
+        alerts: app.alerts,
+        logger,
+        nearLimitPercent: config.nearLimitPercent,
+      }),
+    );
+  }
+  const timers: { stop(): void }[] = [];
+  if (roles.includes('scheduler')) {
+    await syncSchedules(app.queueSet.queues[QUEUE_NAMES.schedule], config.schedules, logger);
+    workers.push(startScheduleWorker(setup, app.producer));
+    const sweep = { runs: app.runs, writer: app.writer, aggregateQueue: app.queueSet.queues[QUEUE_NAMES.aggregate], logger, stuckAfterMs: config.runs.stuckAfterMs };
+    timers.push(startSweeper(sweep, Math.min(Math.max(config.runs.stuckAfterMs / 4, 1000), 60_000)));
+  }
+  return {
+    workers,
+    async stop(force = false) {
+      for (const timer of timers) timer.stop();
+      await Promise.all(workers.map((group) => group.close(force)));
+    },
+  };
+}

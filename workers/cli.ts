@@ -1,0 +1,12 @@
+#!/usr/bin/env -S npx tsx
+import { runCli } from '../src/cli/program.js';
+import { readSecretFromTerminal } from '../src/cli/terminal.js';
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(`${text}\n`),
+  stderr: (text) => process.stderr.write(`${text}\n`),
+  env: process.env,
+  cwd: process.cwd(),
+  readSecret: readSecretFromTerminal,
+});
+process.exitCode = code;
