@@ -1,0 +1,136 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { runJobtally, startJobtally, type Service } from '../support/cli.js';
+import { obliterateQueues, testPrefix, testRedis, TEST_REDIS_URL } from '../support/redis.js';
+
+let database: TestDatabase;
+let worker: Service;
+let dir: string;
+let env: Record<string, string>;
+const prefix = testPrefix();
+
+function writeConfig(name: string, body: Record<string, unknown>): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, JSON.stringify({ queue: { prefix, backoffMs: 20, attempts: 2 }, ...body }));
+  return file;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase({ migrate: false });
+  dir = mkdtempSync(path.join(tmpdir(), 'jt-cli-'));
+  writeConfig('jobtally.config.yaml', {
+    limit: 1000,
+    sources: [
+      { name: 'SPA', type: 'static', count: 400 },
+      { name: 'UPCTM', type: 'static', count: 500 },
+    ],
+  });
+  env = { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, JOBTALLY_DATA_DIR: path.join(dir, 'data'), SPA_KEY: 'cli-secret-key-123' };
+  worker = startJobtally(['start', '--role', 'worker'], { env, cwd: dir });
+  await worker.waitForOutput(/jobtally is running \(worker\)/);
+}, 90_000);
+
+afterAll(async () => {
+  worker?.child.kill('SIGKILL');
+  const connection = testRedis();
+  await obliterateQueues(prefix, connection);
+  connection.disconnect();
+  await database?.drop();
+});
+
+describe('jobtally CLI', () => {
+  it('run --wait --json prints counts and total and exits 0', async () => {
+    const result = await runJobtally(['run', '--wait', '--json'], { env, cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const output = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(output).toMatchObject({ status: 'success', counts: { SPA: 400, UPCTM: 500 }, total: 900, limit: 1000 });
+    expect(output.name).toMatch(/^\d{14}(_\d+)?$/);
+  });
+
+  it('run --wait exits 1 when the run fails, and retry makes a linked run', async () => {
+    const over = writeConfig('over.json', { limit: 800, sources: [{ name: 'SPA', type: 'static', count: 400 }, { name: 'UPCTM', type: 'static', count: 500 }] });
+    const failed = await runJobtally(['--config', over, 'run', '--wait'], { env, cwd: dir });
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/failed: total 900 exceeds the license limit 800 by 100/);
+    const name = /run (\d{14}(?:_\d+)?) queued/.exec(failed.stdout)?.[1] ?? '';
+    const retried = await runJobtally(['retry', name, '--wait', '--json'], { env, cwd: dir });
+    expect(retried.code, retried.stderr).toBe(0);
+    const show = await runJobtally(['runs', 'show', name, '--json'], { env, cwd: dir });
+    const detail = JSON.parse(show.stdout) as { retries: { name: string }[]; status: string };
+    expect(detail.status).toBe('error');
+    expect(detail.retries).toHaveLength(1);
+  });
+
+  it('runs list and runs show accept names and short ids', async () => {
+    const list = await runJobtally(['runs', 'list', '--json', '--limit', '5'], { env, cwd: dir });
+    expect(list.code).toBe(0);
+    const rows = JSON.parse(list.stdout) as { name: string; id: string }[];
+    expect(rows.length).toBeGreaterThan(0);
+    const show = await runJobtally(['runs', 'show', rows[0]!.id], { env, cwd: dir });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain(`run ${rows[0]!.name}`);
+    const table = await runJobtally(['runs', 'list', '--status', 'success'], { env, cwd: dir });
+    expect(table.stdout).toMatch(/^NAME\s+ID\s+CLIENT\s+STATUS/);
+  });
+
+  it('an unknown run or bad input exits 2 with one clear line', async () => {
+    const unknown = await runJobtally(['runs', 'show', '20200101000000'], { env, cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim()).toBe('error: run 20200101000000 not found (list runs with `jobtally runs list`)');
+    const bad = await runJobtally(['runs', 'show', 'yesterday'], { env, cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"yesterday" is not a run name or id/);
+    const badDate = await runJobtally(['run', '--date', '2025-02-31'], { env, cwd: dir });
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('config check lists every bad field, exits 2, and never prints secrets', async () => {
+    const bad = writeConfig('bad.json', {
+      sources: [
+        { name: 'SPA', type: 'controlm', endpoint: 'https://ok.example', auth: { apiKey: { env: 'SPA_KEY' } } },
+        { name: 'UPCTM', type: 'controlm', endpoint: 'not a url', auth: { apiKey: 'plain-text-key' } },
+      ],
+    });
+    const result = await runJobtally(['--config', bad, 'config', 'check'], { env, cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('sources[1].endpoint: Invalid URL');
+    expect(result.stderr).toContain('sources[1].auth.apiKey: plaintext secrets are not allowed here');
+    expect(result.stderr).not.toContain('plain-text-key');
+    const good = writeConfig('good.json', { sources: [{ name: 'SPA', type: 'controlm', endpoint: 'https://ok.example/automation-api', auth: { apiKey: { env: 'SPA_KEY' } } }] });
+    const ok = await runJobtally(['--config', good, 'config', 'check', '--json'], { env, cwd: dir });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).not.toContain('cli-secret-key-123');
+  });
+
+  it('schedule set, list and remove', async () => {
+    const set = await runJobtally(['schedule', 'set', 'nightly', '--cron', '0 2 * * *', '--tz', 'Europe/Paris'], { env, cwd: dir });
+    expect(set.code, set.stderr).toBe(0);
+    const list = await runJobtally(['schedule', 'list', '--json'], { env, cwd: dir });
+    expect(JSON.parse(list.stdout)).toContainEqual(expect.objectContaining({ name: 'nightly', cron: '0 2 * * *', tz: 'Europe/Paris', origin: 'cli' }));
+    expect((await runJobtally(['schedule', 'remove', 'nightly'], { env, cwd: dir })).code).toBe(0);
+    expect((await runJobtally(['schedule', 'remove', 'nightly'], { env, cwd: dir })).code).toBe(2);
+    const invalid = await runJobtally(['schedule', 'set', 'x', '--every', 'often'], { env, cwd: dir });
+    expect(invalid.code).toBe(2);
+  });
+
+  it('an unreachable Redis or Postgres is one clear line and exit 3', async () => {
+    const noRedis = await runJobtally(['run'], { env: { ...env, REDIS_URL: 'redis://127.0.0.1:1' }, cwd: dir });
+    expect(noRedis.code).toBe(3);
+    expect(noRedis.stderr.trim().split('\n')).toHaveLength(1);
+    expect(noRedis.stderr).toMatch(/Redis at redis:\/\/127\.0\.0\.1:1 is not reachable/);
+    const noPostgres = await runJobtally(['runs', 'list'], { env: { ...env, DATABASE_URL: 'postgres://jt:pw-secret@127.0.0.1:1/x' }, cwd: dir });
+    expect(noPostgres.code).toBe(3);
+    expect(noPostgres.stderr).toMatch(/Postgres at postgres:\/\/jt:\*\*\*@127\.0\.0\.1:1\/x is not reachable/);
+    expect(noPostgres.stderr).not.toContain('pw-secret');
+  });
+
+  it('SIGTERM stops the worker cleanly with exit 0', async () => {
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(worker.output()).toMatch(/stopped cleanly/);
+  });
+});

@@ -1,0 +1,36 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runJobtally, startJobtally } from '../support/cli.js';
+import { obliterateQueues, testPrefix, testRedis, TEST_REDIS_URL } from '../support/redis.js';
+
+const prefix = testPrefix();
+const dir = mkdtempSync(path.join(tmpdir(), 'jt-embedded-'));
+const env = { JOBTALLY_DATA_DIR: path.join(dir, 'data'), REDIS_URL: TEST_REDIS_URL, JOBTALLY_QUEUE_PREFIX: prefix };
+
+afterAll(async () => {
+  const connection = testRedis();
+  await obliterateQueues(prefix, connection);
+  connection.disconnect();
+});
+
+describe('first start with nothing configured (embedded PGlite, demo sources)', () => {
+  it('migrates the embedded database in the data dir, counts at once, and says where the data lives', async () => {
+    const service = startJobtally(['start', '--role', 'worker,scheduler', '--run-now'], { env, cwd: dir });
+    try {
+      await service.waitForOutput(/first count succeeded: Total [\d,]+ of limit 48,500/, 60_000);
+      expect(service.output()).toContain(`embedded database in ${path.join(dir, 'data', 'pgdata')}`);
+      expect(service.output()).toContain('built-in demo sources');
+      expect(service.output()).toMatch(/schedules every-5-minutes/);
+    } finally {
+      service.child.kill('SIGTERM');
+    }
+    expect(await service.exited).toBe(0);
+    expect(existsSync(path.join(dir, 'data', 'pgdata', 'PG_VERSION'))).toBe(true);
+
+    const list = await runJobtally(['runs', 'list', '--json'], { env, cwd: dir });
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toContainEqual(expect.objectContaining({ status: 'success', trigger: 'manual' }));
+  }, 120_000);
+});

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/persistence/db.js';
+import { RunsRepository } from '../../src/persistence/runs-repository.js';
+import { RunWriter } from '../../src/persistence/writer.js';
+import { RUN_NAME_PATTERN } from '../../src/runs/names.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+
+let database: TestDatabase;
+let runs: RunsRepository;
+let writer: RunWriter;
+
+beforeAll(async () => {
+  database = await createTestDatabase({ maxConnections: 20 });
+  runs = new RunsRepository(database.db);
+  writer = new RunWriter(database.db);
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+const newRun = (overrides: Partial<Parameters<RunsRepository['createRun']>[0]> = {}) => ({
+  job: 'license-count',
+  client: 'default',
+  parameters: {},
+  trigger: 'manual' as const,
+  businessDate: '2025-12-15',
+  firstLine: 'queued',
+  ...overrides,
+});
+
+describe('RunsRepository.createRun', () => {
+  it('gives 1,000 concurrent runs created in the same second 1,000 distinct valid names', async () => {
+    const now = new Date('2025-12-15T14:30:22.000Z');
+    const created = await Promise.all(Array.from({ length: 1000 }, () => runs.createRun(newRun({ now }))));
+    const names = created.map((entry) => entry.run.name);
+    expect(new Set(names).size).toBe(1000);
+    for (const name of names) expect(name).toMatch(RUN_NAME_PATTERN);
+    expect(names).toContain('20251215143022');
+    expect(names).toContain('20251215143022_999');
+  });
+
+  it('takes the next suffix when a name is already used by another path', async () => {
+    const now = new Date('2025-12-16T08:00:00.000Z');
+    await database.db.execute(sql`insert into job_logs (name, business_date) values ('20251216080000', '2025-12-16')`);
+    const { run } = await runs.createRun(newRun({ now }));
+    expect(run.name).toBe('20251216080000_1');
+  });
+
+  it('returns the existing run for a repeated idempotency key', async () => {
+    const first = await runs.createRun(newRun({ idempotencyKey: 'tick-1' }));
+    const [second, third] = await Promise.all([runs.createRun(newRun({ idempotencyKey: 'tick-1' })), runs.createRun(newRun({ idempotencyKey: 'tick-1' }))]);
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(third.created).toBe(false);
+    expect(second.run.name).toBe(first.run.name);
+  });
+});
+
+describe('status counts', () => {
+  it('match a full count after concurrent inserts and status changes', async () => {
+    const created = await Promise.all(Array.from({ length: 200 }, (_, i) => runs.createRun(newRun({ client: i % 2 ? 'acme' : 'default' }))));
+    await Promise.all(
+      created.map(({ run }, i) =>
+        i % 3 === 0
+          ? writer.failRun(run.id, 'boom', [{ level: 'error', message: 'boom' }])
+          : writer.completeRun(run.id, { total: 10, limit: 100, counts: { A: 10 }, client: run.client, businessDate: run.businessDate, message: 'ok', lines: [] }),
+      ),
+    );
+    const exact = await queryRows<{ status: number; count: string }>(database.db, sql`select status, count(*) as count from job_logs group by status`);
+    const counts = await runs.statusCounts();
+    for (const row of exact) {
+      const name = (['pending', 'processing', 'error', 'success'] as const)[row.status]!;
+      expect(counts[name]).toBe(Number(row.count));
+    }
+    const acme = await runs.statusCounts('acme');
+    expect(acme.success + acme.error).toBe(100);
+  });
+});
+
+describe('RunWriter', () => {
+  it('stores one totals row even when completion is written twice, and never turns success into error', async () => {
+    const { run } = await runs.createRun(newRun());
+    const result = { total: 5, limit: 10, counts: { A: 5 }, client: 'default', businessDate: '2025-12-15', message: 'ok', lines: [{ level: 'info' as const, message: 'done' }] };
+    expect(await writer.completeRun(run.id, result)).toBe('finished');
+    expect(await writer.completeRun(run.id, result)).toBe('already-finished');
+    expect(await writer.failRun(run.id, 'late failure', [{ level: 'error', message: 'late' }])).toBe('already-finished');
+    const detail = await runs.getDetail(run.name);
+    expect(detail?.run.status).toBe(3);
+    expect(detail?.total?.total).toBe(5);
+    expect(detail?.details.map((line) => line.message)).toEqual(['queued', 'done']);
+  });
+
+  it('truncates a detail longer than 5,000 characters with a marker instead of rejecting it', async () => {
+    const { run } = await runs.createRun(newRun());
+    await writer.failRun(run.id, 'x'.repeat(9000), [{ level: 'error', message: 'y'.repeat(9000) }]);
+    const detail = await runs.getDetail(run.name);
+    const last = detail?.details.at(-1)?.message ?? '';
+    expect(last.length).toBe(5000);
+    expect(last).toMatch(/\[truncated: message was 9,000 characters\]$/);
+  });
+});
+
+describe('listRuns', () => {
+  it('pages with a keyset cursor without skipping or repeating rows', async () => {
+    const seen = new Set<string>();
+    let cursor;
+    let pages = 0;
+    do {
+      const page = await runs.listRuns({ client: 'acme' }, { limit: 30, cursor });
+      for (const row of page.rows) {
+        expect(seen.has(row.name)).toBe(false);
+        seen.add(row.name);
+      }
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(seen.size).toBe(100);
+    expect(pages).toBe(4);
+  });
+});

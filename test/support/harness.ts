@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { parseConfig, type Config } from '../../src/config/load.js';
+import type { AlertEvent, AlertSink } from '../../src/notify/events.js';
+import { RunProducer } from '../../src/flow/producer.js';
+import { startFlowWorkers, type WorkerGroup } from '../../src/flow/workers.js';
+import { RunsRepository } from '../../src/persistence/runs-repository.js';
+import { RunWriter } from '../../src/persistence/writer.js';
+import { createQueueSet, type QueueSet } from '../../src/queues/queues.js';
+import type { CountSource } from '../../src/sources/types.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { obliterateQueues, testPrefix, testRedis } from './redis.js';
+
+export interface Harness {
+  config: Config;
+  database: TestDatabase;
+  connection: Redis;
+  queueSet: QueueSet;
+  runs: RunsRepository;
+  writer: RunWriter;
+  producer: RunProducer;
+  alerts: AlertEvent[];
+  logger: Logger;
+  startWorkers(sources: CountSource[]): WorkerGroup;
+  close(): Promise<void>;
+}
+
+/**
+ * A whole count flow on real services, isolated: its own Postgres database and queue prefix.
+ * `rawConfig` is a config file's content; sources default to two static ones.
+ */
+export async function createHarness(rawConfig: Record<string, unknown> = {}): Promise<Harness> {
+  const prefix = testPrefix();
+  const config = parseConfig({
+    sources: [
+      { name: 'SPA', type: 'static', count: 100 },
+      { name: 'UPCTM', type: 'static', count: 200 },
+    ],
+    ...rawConfig,
+    queue: { prefix, attempts: 3, backoffMs: 20, ...(rawConfig.queue as object | undefined) },
+  });
+  const database = await createTestDatabase();
+  const connection = testRedis();
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const queueSet = createQueueSet(connection, prefix, logger);
+  const runs = new RunsRepository(database.db);
+  const writer = new RunWriter(database.db);
+  const producer = new RunProducer({ config, runs, writer, flowProducer: queueSet.flowProducer, logger });
+  const alerts: AlertEvent[] = [];
+  const alertSink: AlertSink = {
+    send(event) {
+      alerts.push(event);
+      return Promise.resolve();
+    },
+  };
+  const groups: WorkerGroup[] = [];
+  return {
+    config,
+    database,
+    connection,
+    queueSet,
+    runs,
+    writer,
+    producer,
+    alerts,
+    logger,
+    startWorkers(sources) {
+      const group = startFlowWorkers({ connection, prefix, logger }, config, {
+        writer,
+        sources: new Map(sources.map((source) => [source.name, source])),
+        alerts: alertSink,
+        logger,
+        nearLimitPercent: config.nearLimitPercent,
+      });
+      groups.push(group);
+      return group;
+    },
+    async close() {
+      await Promise.all(groups.map((group) => group.close(true)));
+      await queueSet.close();
+      await obliterateQueues(prefix, connection);
+      connection.disconnect();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { FakeHttpServer, type RecordedRequest, type Reply } from './fake-http.js';
+
+export interface SimulatedJob {
+  jobId: string;
+  name: string;
+  folder: string;
+  type: string;
+  status: string;
+  application: string;
+  subApplication: string;
+  ctm: string;
+  held: boolean;
+  deleted: boolean;
+}
+
+export interface ControlmSimulatorOptions {
+  apiKey?: string;
+  username?: string;
+  password?: string;
+  /** Per-server execution counts for `usage/jobs`. */
+  usage?: Record<string, number>;
+  jobs?: SimulatedJob[];
+  /** The most rows `run/jobs/status` returns, whatever `limit` asks: a capped answer is partial. */
+  maxRows?: number;
+}
+
+export const BASE_PATH = '/automation-api';
+
+/**
+ * A local Control-M Automation API: session login, `usage/jobs` and `run/jobs/status`, with the
+ * real answer shapes and `{"errors":[...]}` failures. Tests script odd answers on top.
+ */
+export class ControlmSimulator {
+  readonly tokens = new Set<string>();
+  #issued = 0;
+
+  private constructor(
+    readonly http: FakeHttpServer,
+    private readonly options: ControlmSimulatorOptions,
+  ) {}
+
+  static async start(options: ControlmSimulatorOptions): Promise<ControlmSimulator> {
+    const simulator = new ControlmSimulator(await FakeHttpServer.start(), options);
+    simulator.http
+      .route('POST', `${BASE_PATH}/session/login`, (request) => simulator.login(request))
+      .route('GET', `${BASE_PATH}/usage/jobs`, (request) => simulator.authorized(request, () => simulator.usage()))
+      .route('GET', `${BASE_PATH}/run/jobs/status`, (request) => simulator.authorized(request, () => simulator.statuses(request)));
+    return simulator;
+  }
+
+  get endpoint(): string {
+    return `${this.http.url}${BASE_PATH}`;
+  }
+
+  script(method: 'GET' | 'POST', path: string, replies: Reply[]): void {
+    this.http.script(method, `${BASE_PATH}/${path}`, replies);
+  }
+
+  /** Sessions end on the server side; clients must log in again. */
+  expireSessions(): void {
+    this.tokens.clear();
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  private login(request: RecordedRequest): Reply {
+    const body = request.body as { username?: unknown; password?: unknown } | undefined;
+    if (!body || body.username !== this.options.username || body.password !== this.options.password) {
+      return { status: 401, body: { errors: [{ message: 'Login failed: wrong user name or password' }] } };
+    }
+    const token = `token-${++this.#issued}`;
+    this.tokens.add(token);
+    return { body: { username: body.username, token, version: '9.21.200' } };
+  }
+
+  private authorized(request: RecordedRequest, answer: () => Reply): Reply {
+    const apiKey = request.headers['x-api-key'];
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const ok = (this.options.apiKey !== undefined && apiKey === this.options.apiKey) || (bearer !== undefined && this.tokens.has(bearer));
+    return ok ? answer() : { status: 401, body: { errors: [{ message: 'Unauthorized: the token or API key is invalid or expired' }] } };
+  }
+
+  private usage(): Reply {
+    const servers = Object.entries(this.options.usage ?? {});
+    return {
+      body: {
+        usage: servers.map(([server, jobExecution]) => ({ server, jobExecution })),
+        totalJobExecution: servers.reduce((sum, [, count]) => sum + count, 0),
+      },
+    };
+  }
+
+  private statuses(request: RecordedRequest): Reply {
+    const jobs = this.options.jobs ?? [];
+    const limit = Math.min(Number(request.query.get('limit') ?? 1000), this.options.maxRows ?? Infinity);
+    const statuses = jobs.slice(0, limit);
+    return { body: { statuses, returned: statuses.length, total: jobs.length } };
+  }
+}
+
+/** `count` jobs spread over statuses and applications, plus folder rows that must not count. */
+export function simulatedJobs(count: number, folders = 0): SimulatedJob[] {
+  const statuses = ['Ended OK', 'Ended OK', 'Ended OK', 'Ended Not OK', 'Executing', 'Wait Condition'];
+  const jobs: SimulatedJob[] = [];
+  for (let index = 0; index < folders; index++) jobs.push(job(`folder-${index}`, 'Folder', 'Ended OK', 'FIN'));
+  for (let index = 0; index < count; index++) {
+    jobs.push(job(`job-${index}`, 'Command', statuses[index % statuses.length] ?? 'Ended OK', index % 3 === 0 ? 'HR' : 'FIN'));
+  }
+  return jobs;
+}
+
+function job(name: string, type: string, status: string, application: string): SimulatedJob {
+  return { jobId: `ctm01:${name}`, name, folder: 'DAILY', type, status, application, subApplication: `${application}-batch`, ctm: 'ctm01', held: false, deleted: false };
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { businessDateOf, detectRunRefFormat, isRunName, parseRunRef, runNameBase, runNameWithSuffix, toShortId } from '../../src/runs/names.js';
+
+describe('run names', () => {
+  it('formats the UTC creation time as YYYYMMDDhhmmss', () => {
+    expect(runNameBase(new Date('2025-12-15T14:30:22.987Z'))).toBe('20251215143022');
+    expect(runNameWithSuffix('20251215143022', 0)).toBe('20251215143022');
+    expect(runNameWithSuffix('20251215143022', 3)).toBe('20251215143022_3');
+  });
+
+  it('accepts only real timestamps with an optional numeric suffix', () => {
+    expect(isRunName('20251215143022')).toBe(true);
+    expect(isRunName('20251215143022_12')).toBe(true);
+    expect(isRunName('20251315143022')).toBe(false);
+    expect(isRunName('20251215143022_')).toBe(false);
+    expect(isRunName('2025121514302')).toBe(false);
+    expect(isRunName('20251215143022_1a')).toBe(false);
+  });
+});
+
+describe('short ids', () => {
+  it('converts names to short ids and back', () => {
+    expect(toShortId('20251215143022')).toBe('251215-143022');
+    expect(toShortId('20251215143022_2')).toBe('251215-143022-2');
+    expect(toShortId('20251215143022_2', 'acme')).toBe('251215-143022-2-acme');
+    expect(toShortId('20251215143022', 'default')).toBe('251215-143022');
+    expect(parseRunRef('251215-143022')).toEqual({ name: '20251215143022', format: 'short-id' });
+    expect(parseRunRef('251215-143022-2')).toEqual({ name: '20251215143022_2', format: 'short-id' });
+    expect(parseRunRef('251215-143022-2-acme')).toEqual({ name: '20251215143022_2', client: 'acme', format: 'short-id' });
+    expect(parseRunRef('251215-143022-acme')).toEqual({ name: '20251215143022', client: 'acme', format: 'short-id' });
+  });
+
+  it('round-trips every suffix', () => {
+    for (const name of ['20250101000000', '20991231235959_999']) expect(parseRunRef(toShortId(name)).name).toBe(name);
+  });
+});
+
+describe('legacy run ids', () => {
+  it.each([
+    ['20251215143022', 'name', '20251215143022'],
+    ['2025-12-15T14:30:22Z', 'iso-8601', '20251215143022'],
+    ['2025-12-15T15:30:22+01:00', 'iso-8601', '20251215143022'],
+    ['2025-12-15T14:30:22.123Z', 'iso-8601', '20251215143022'],
+    ['2025-12-15_14-30-22', 'legacy-underscore', '20251215143022'],
+    ['1765809022000', 'epoch-ms', '20251215143022'],
+  ])('%s is detected as %s', (input, format, name) => {
+    expect(detectRunRefFormat(input)).toBe(format);
+    expect(parseRunRef(input).name).toBe(name);
+  });
+
+  it.each(['', 'abc', '../../etc/passwd', '20251232143022', '251332-143022', '2025-02-30_10-00-00', '<script>'])('rejects %j with an InputError', (input) => {
+    expect(() => parseRunRef(input)).toThrow(InputError);
+  });
+});
+
+describe('business dates', () => {
+  it('is the calendar day in the configured zone', () => {
+    const lateUtc = new Date('2025-12-15T23:30:00Z');
+    expect(businessDateOf(lateUtc, 'UTC')).toBe('2025-12-15');
+    expect(businessDateOf(lateUtc, 'Europe/Paris')).toBe('2025-12-16');
+    expect(businessDateOf(lateUtc, 'America/New_York')).toBe('2025-12-15');
+  });
+});
