@@ -27,7 +27,7 @@ export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 export const DETAIL_LEVELS = ['info', 'warn', 'error'] as const;
 export type DetailLevel = (typeof DETAIL_LEVELS)[number];
 
-const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow();
 
 export const jobLogs = pgTable(
   'job_logs',
@@ -46,9 +46,9 @@ export const jobLogs = pgTable(
     idempotencyKey: text('idempotency_key'),
     businessDate: date('business_date', { mode: 'string' }).notNull(),
     createdAt: createdAt(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
-    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date', precision: 3 }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date', precision: 3 }),
   },
   (table) => [
     uniqueIndex('job_logs_name_key').on(table.name),
@@ -73,7 +73,7 @@ export const jobLogDetails = pgTable(
     source: text('source'),
     message: text('message').notNull(),
     // clock_timestamp, not now(): lines written in one transaction must keep their order.
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().default(sql`clock_timestamp()`),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().default(sql`clock_timestamp()`),
   },
   (table) => [index('job_log_details_job_log_id_created_at_idx').on(table.jobLogId, table.createdAt)],
 );
@@ -88,7 +88,7 @@ export const sourceCounts = pgTable(
     source: text('source').notNull(),
     count: bigint('count', { mode: 'number' }).notNull(),
     breakdown: jsonb('breakdown').$type<CountBreakdown>(),
-    fetchedAt: timestamp('fetched_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    fetchedAt: timestamp('fetched_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
     durationMs: integer('duration_ms').notNull(),
   },
   (table) => [uniqueIndex('source_counts_run_source_key').on(table.jobLogId, table.source), check('source_counts_count_nonnegative', sql`${table.count} >= 0`)],

@@ -118,4 +118,20 @@ describe('listRuns', () => {
     expect(seen.size).toBe(100);
     expect(pages).toBe(4);
   });
+
+  it('keeps pages exact when many runs share a millisecond (cursor timestamps round-trip)', async () => {
+    const base = '2025-12-16 09:00:00.123';
+    for (const micros of ['100', '400', '700', '900']) {
+      await database.db.execute(sql`insert into job_logs (name, job, client, parameters, trigger, business_date, created_at)
+        values (${`20251216090000_${micros}`}, 'license-count', 'micro', '{}'::jsonb, 'manual', '2025-12-16', ${`${base}${micros}+00`}::timestamptz)`);
+    }
+    const names: string[] = [];
+    let cursor;
+    do {
+      const page = await runs.listRuns({ client: 'micro' }, { limit: 1, cursor });
+      names.push(...page.rows.map((row) => row.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(names.sort()).toEqual(['20251216090000_100', '20251216090000_400', '20251216090000_700', '20251216090000_900']);
+  });
 });
