@@ -102,12 +102,15 @@ export class RunWriter {
     const [row] = await queryRows<{ id: number; first: boolean }>(
       this.db,
       sql`
-      with failed as (
+      with previous as (
+        select id, status from job_logs where id = ${jobLogId} for update
+      ), failed as (
         update job_logs set
-          message = case when status = ${RUN_STATUS.error} then message else ${clampDetail(message)} end,
+          message = case when previous.status = ${RUN_STATUS.error} then job_logs.message else ${clampDetail(message)} end,
           status = ${RUN_STATUS.error}, finished_at = coalesce(finished_at, now()), updated_at = now()
-        where id = ${jobLogId} and status <> ${RUN_STATUS.success}
-        returning id, (finished_at = now()) as first
+        from previous
+        where job_logs.id = previous.id and previous.status <> ${RUN_STATUS.success}
+        returning job_logs.id, previous.status <> ${RUN_STATUS.error} as first
       ), lines as (
         insert into job_log_details (job_log_id, level, source, message)
         select failed.id, l.level, l.source, l.message from failed, ${linesTable(lines)}

@@ -4,6 +4,7 @@ import { waitForRunFinished } from '../../src/flow/wait.js';
 import { RUN_STATUS } from '../../src/persistence/schema.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { scriptedSource, type Step } from '../support/sources.js';
+import { waitFor } from '../support/wait.js';
 
 let harness: Harness;
 const counts = { SPA: 20_000, UPCTM: 28_500 };
@@ -63,6 +64,8 @@ describe('count flow', () => {
     expect(stored).toHaveLength(2);
     expect(run.message).toBe('total 48,501 exceeds the license limit 48,500 by 1');
     expect(details.at(-1)).toMatchObject({ level: 'error' });
+    // The alert goes out after the run is stored, so it may land a moment after the status.
+    await waitFor('the limit alert', () => Promise.resolve(harness.alerts.length > before));
     expect(harness.alerts.slice(before)).toEqual([expect.objectContaining({ kind: 'limit-exceeded', total: 48_501, limit: 48_500 })]);
   });
 
