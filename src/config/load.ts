@@ -15,6 +15,8 @@ export type SourceConfig = ResolveSecrets<SourceConfigFile>;
 export type ControlmSourceConfig = Extract<SourceConfig, { type: 'controlm' }>;
 export type HttpJsonSourceConfig = Extract<SourceConfig, { type: 'http-json' }>;
 export type StaticSourceConfig = Extract<SourceConfig, { type: 'static' }>;
+export type CommandSourceConfig = Extract<SourceConfig, { type: 'command' }>;
+export type SqlSourceConfig = Extract<SourceConfig, { type: 'sql' }>;
 
 type ResolvedConfigFile = ResolveSecrets<ConfigFile>;
 
@@ -87,7 +89,11 @@ export function parseConfig(
   const issues: FieldIssue[] = [];
   const resolved = resolveSecrets({ ...file, sources: fileSources }, '', secretEnvironment, issues) as ResolvedConfigFile & { sources: SourceConfig[] };
   if (issues.length > 0) throw new ConfigError(`unresolved secrets in ${where}`, issues);
-  const sources = resolved.sources;
+  // Commands run with a clean environment (no worker secrets leak into them) but find programs
+  // the way the worker does.
+  const sources = resolved.sources.map((source) =>
+    source.type === 'command' && env.PATH !== undefined && !('PATH' in source.env) ? { ...source, env: { PATH: env.PATH, ...source.env } } : source,
+  );
 
   const logLevel = env.LOG_LEVEL ? parseLogLevel(env.LOG_LEVEL) : file.log.level;
   return {

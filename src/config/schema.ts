@@ -116,7 +116,32 @@ export const staticSourceSchema = z
     message: 'set exactly one of count or random',
   });
 
-export const sourceSchema = z.discriminatedUnion('type', [controlmSourceSchema, httpJsonSourceSchema, staticSourceSchema]);
+export const commandSourceSchema = z.strictObject({
+  ...sourceBase,
+  type: z.literal('command'),
+  /** Program and arguments, run without a shell: `[ctmpsm, -LISTALL, -COUNT]`. */
+  command: z.array(z.string().min(1)).min(1, 'give the program and its arguments'),
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  secretEnv: z.record(z.string(), secretRefSchema).default({}),
+});
+
+export const sqlSourceSchema = z.strictObject({
+  ...sourceBase,
+  type: z.literal('sql'),
+  /** A Postgres URL; it usually holds a password, so it is a secret reference. */
+  url: secretRefSchema,
+  /** One row, one integer column; run in a read-only transaction. */
+  query: z.string().min(1),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [
+  controlmSourceSchema,
+  httpJsonSourceSchema,
+  staticSourceSchema,
+  commandSourceSchema,
+  sqlSourceSchema,
+]);
 
 export const scheduleSchema = z
   .strictObject({

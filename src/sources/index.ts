@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { SourceConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
+import { CommandSource } from './command.js';
 import { ControlmSource } from './controlm.js';
 import type { TlsSettings } from './http-client.js';
 import { HttpJsonSource } from './http-json.js';
+import { SqlSource } from './sql.js';
 import { StaticSource } from './static.js';
 import type { CountSource } from './types.js';
 
@@ -16,6 +18,10 @@ export function createSource(config: SourceConfig): CountSource {
       return new HttpJsonSource(config, readTls(config.name, config.tls));
     case 'static':
       return new StaticSource(config);
+    case 'command':
+      return new CommandSource(config);
+    case 'sql':
+      return new SqlSource(config);
   }
 }
 
