@@ -100,6 +100,11 @@ export function parseConfig(
     ...resolved,
     log: { level: logLevel },
     queue: env.JOBTALLY_QUEUE_PREFIX ? { ...resolved.queue, prefix: env.JOBTALLY_QUEUE_PREFIX } : resolved.queue,
+    web: {
+      ...resolved.web,
+      ...(env.JOBTALLY_WEB_HOST ? { host: env.JOBTALLY_WEB_HOST } : {}),
+      ...(env.JOBTALLY_WEB_PORT ? { port: parsePort(env.JOBTALLY_WEB_PORT) } : {}),
+    },
     sources,
     dataDir: path.resolve(file.dataDir ?? env.JOBTALLY_DATA_DIR ?? defaultDataDir()),
     databaseUrl: env.DATABASE_URL ? new Secret(env.DATABASE_URL, 'env DATABASE_URL') : undefined,
@@ -167,4 +172,12 @@ function resolveSecrets(value: unknown, at: string, environment: SecretEnvironme
     );
   }
   return value;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError('invalid environment', [{ path: 'env JOBTALLY_WEB_PORT', message: `"${text}" is not a port number` }]);
+  }
+  return port;
 }

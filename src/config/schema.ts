@@ -155,6 +155,29 @@ export const scheduleSchema = z
     message: 'set exactly one of every or cron',
   });
 
+export const WEB_ROLES = ['viewer', 'operator'] as const;
+
+export const webUserSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'use letters, digits, . _ @ or - (at most 64)'),
+  role: z.enum(WEB_ROLES),
+  /** From `jobtally user add`: never the password itself. */
+  passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected a hash printed by `jobtally user add`'),
+});
+
+export const webConfigSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65_535).default(3000),
+  /** How users reach the dashboard (behind a proxy); used in alert links. */
+  publicUrl: z.url().optional(),
+  users: z.array(webUserSchema).default([]),
+  /** Signs session cookies; without it sessions last until the web process restarts. */
+  sessionSecret: secretRefSchema.optional(),
+  sessionTtlMs: durationMs.default(12 * 3_600_000),
+  /** Failed logins allowed per client address in `loginWindowMs` before it is locked out. */
+  maxFailedLogins: z.number().int().positive().default(10),
+  loginWindowMs: durationMs.default(15 * 60_000),
+});
+
 export const configFileSchema = z.strictObject({
   limit: z.number().int().positive().default(48_500),
   nearLimitPercent: z.number().min(1).max(100).default(90),
@@ -196,6 +219,7 @@ export const configFileSchema = z.strictObject({
       retentionDays: z.number().int().positive().default(90),
     })
     .prefault({}),
+  web: webConfigSchema.prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
   dataDir: z.string().min(1).optional(),
 });

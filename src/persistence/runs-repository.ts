@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { runNameBase } from '../runs/names.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
@@ -49,15 +49,53 @@ export interface RunFilters {
   until?: Date | undefined;
 }
 
-/** Keyset cursor: the (created_at, id) of the last row of the previous page. */
+/** Columns the run list can be sorted by: all NOT NULL, so keyset paging stays exact. */
+export const RUN_SORT_COLUMNS = {
+  created: jobLogs.createdAt,
+  name: jobLogs.name,
+  client: jobLogs.client,
+  job: jobLogs.job,
+  status: jobLogs.status,
+  trigger: jobLogs.trigger,
+  retries: jobLogs.retryCount,
+} as const;
+export type RunSortColumn = keyof typeof RUN_SORT_COLUMNS;
+
+export interface RunSort {
+  column: RunSortColumn;
+  direction: 'asc' | 'desc';
+}
+
+export const DEFAULT_RUN_SORT: RunSort = { column: 'created', direction: 'desc' };
+
+/** Keyset cursor: the sort value and id of the last row of the previous page. */
 export interface RunCursor {
-  createdAt: Date;
+  value: string | number;
   id: number;
 }
 
 export interface RunListRow extends JobLog {
   total: number | null;
   limit: number | null;
+}
+
+export interface DailyTotal {
+  businessDate: string;
+  total: number;
+  limit: number;
+  runName: string;
+  createdAt: Date;
+}
+
+function sortValue(row: JobLog, column: RunSortColumn): string | number {
+  switch (column) {
+    case 'created':
+      return row.createdAt.toISOString();
+    case 'retries':
+      return row.retryCount;
+    default:
+      return row[column];
+  }
 }
 
 export interface RunPage {
@@ -167,8 +205,10 @@ export class RunsRepository {
     return { run, details, counts, total, retries };
   }
 
-  /** Newest first, keyset-paginated on (created_at, id): page 1,000 costs what page 1 costs. */
-  async listRuns(filters: RunFilters, page: { limit: number; cursor?: RunCursor | undefined }): Promise<RunPage> {
+  /** Keyset-paginated on (sort column, id): page 1,000 costs what page 1 costs. Newest first by default. */
+  async listRuns(filters: RunFilters, page: { limit: number; cursor?: RunCursor | undefined; sort?: RunSort | undefined }): Promise<RunPage> {
+    const sort = page.sort ?? DEFAULT_RUN_SORT;
+    const column = RUN_SORT_COLUMNS[sort.column];
     const conditions: SQL[] = [];
     if (filters.status && filters.status.length > 0) conditions.push(inArray(jobLogs.status, filters.status.map((name) => RUN_STATUS[name])));
     if (filters.client) conditions.push(eq(jobLogs.client, filters.client));
@@ -176,21 +216,44 @@ export class RunsRepository {
     if (filters.since) conditions.push(gte(jobLogs.createdAt, filters.since));
     if (filters.until) conditions.push(lt(jobLogs.createdAt, filters.until));
     if (page.cursor) {
-      const { createdAt, id } = page.cursor;
-      const before = or(lt(jobLogs.createdAt, createdAt), and(eq(jobLogs.createdAt, createdAt), lt(jobLogs.id, id)));
-      if (before) conditions.push(before);
+      const value = sort.column === 'created' ? new Date(page.cursor.value) : page.cursor.value;
+      const beyond = sort.direction === 'desc' ? lt : gt;
+      const after = or(beyond(column, value), and(eq(column, value), beyond(jobLogs.id, page.cursor.id)));
+      if (after) conditions.push(after);
     }
+    const order = sort.direction === 'desc' ? desc : asc;
     const rows = await this.db
       .select({ run: jobLogs, total: totals.total, limit: totals.limit })
       .from(jobLogs)
       .leftJoin(totals, eq(totals.jobLogId, jobLogs.id))
       .where(conditions.length > 0 ? and(...conditions) : undefined)
-      .orderBy(desc(jobLogs.createdAt), desc(jobLogs.id))
+      .orderBy(order(column), order(jobLogs.id))
       .limit(page.limit + 1);
     const pageRows = rows.slice(0, page.limit).map(({ run, total, limit }) => ({ ...run, total, limit }));
     const last = pageRows.at(-1);
-    const nextCursor = rows.length > page.limit && last ? { createdAt: last.createdAt, id: last.id } : undefined;
+    const nextCursor = rows.length > page.limit && last ? { value: sortValue(last, sort.column), id: last.id } : undefined;
     return { rows: pageRows, nextCursor };
+  }
+
+  /** The latest successful total of each business date, newest date first. */
+  async dailyTotals(filters: { client?: string | undefined; since?: string | undefined; until?: string | undefined }, limit = 366): Promise<DailyTotal[]> {
+    const conditions: SQL[] = [];
+    if (filters.client) conditions.push(eq(totals.client, filters.client));
+    if (filters.since) conditions.push(gte(totals.businessDate, filters.since));
+    if (filters.until) conditions.push(sql`${totals.businessDate} <= ${filters.until}`);
+    return this.db
+      .selectDistinctOn([totals.businessDate], {
+        businessDate: totals.businessDate,
+        total: totals.total,
+        limit: totals.limit,
+        runName: jobLogs.name,
+        createdAt: totals.createdAt,
+      })
+      .from(totals)
+      .innerJoin(jobLogs, eq(jobLogs.id, totals.jobLogId))
+      .where(conditions.length > 0 ? and(...conditions) : undefined)
+      .orderBy(desc(totals.businessDate), desc(totals.createdAt))
+      .limit(limit);
   }
 
   /** O(1): read from run_status_counts, which a trigger keeps exact inside every write. */

@@ -132,8 +132,26 @@ export const runStatusCounts = pgTable(
   (table) => [primaryKey({ columns: [table.client, table.status] })],
 );
 
-export const schema = { jobLogs, jobLogDetails, sourceCounts, totals, runNameCounters, runStatusCounts };
+/** Who did what from the web: retries and on-demand runs. Append-only. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp('at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    role: text('role').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    address: text('address'),
+    outcome: text('outcome').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (table) => [index('audit_log_at_idx').on(table.at, table.id)],
+);
+
+export const schema = { jobLogs, jobLogDetails, sourceCounts, totals, runNameCounters, runStatusCounts, auditLog };
 export type JobLog = typeof jobLogs.$inferSelect;
 export type JobLogDetail = typeof jobLogDetails.$inferSelect;
 export type SourceCount = typeof sourceCounts.$inferSelect;
 export type Total = typeof totals.$inferSelect;
+export type AuditEntry = typeof auditLog.$inferSelect;

@@ -1,0 +1,107 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { Config } from '../config/load.js';
+import { DECOY_HASH, verifyPassword } from './passwords.js';
+
+export type WebRole = 'viewer' | 'operator';
+
+export interface Principal {
+  name: string;
+  role: WebRole;
+}
+
+export const SESSION_COOKIE = 'jt_session';
+
+/** Logged-in principal of the request, set by `authenticate`. */
+export function principalOf(response: Response): Principal | undefined {
+  return (response.locals as { principal?: Principal }).principal;
+}
+
+export class Authenticator {
+  readonly #secret: Buffer;
+
+  constructor(private readonly web: Config['web']) {
+    this.#secret = web.sessionSecret ? Buffer.from(web.sessionSecret.reveal()) : randomBytes(32);
+  }
+
+  /** Without configured users the dashboard is only reachable from this machine: everyone local operates. */
+  get open(): boolean {
+    return this.web.users.length === 0;
+  }
+
+  get secret(): Buffer {
+    return this.#secret;
+  }
+
+  async checkPassword(name: string, password: string): Promise<Principal | undefined> {
+    const user = this.web.users.find((candidate) => candidate.name === name);
+    const ok = await verifyPassword(password, user?.passwordHash ?? DECOY_HASH);
+    return ok && user ? { name: user.name, role: user.role } : undefined;
+  }
+
+  issueSession(principal: Principal, now = Date.now()): string {
+    const payload = Buffer.from(JSON.stringify({ n: principal.name, e: now + this.web.sessionTtlMs })).toString('base64url');
+    return `${payload}.${this.sign(payload)}`;
+  }
+
+  /** The session's user, if the cookie is genuine, unexpired, and the user still exists. */
+  readSession(cookie: string | undefined, now = Date.now()): Principal | undefined {
+    const [payload, signature] = (cookie ?? '').split('.');
+    if (!payload || !signature) return undefined;
+    const expected = Buffer.from(this.sign(payload));
+    const given = Buffer.from(signature);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { n?: unknown; e?: unknown };
+    if (typeof data.e !== 'number' || data.e < now) return undefined;
+    const user = this.web.users.find((candidate) => candidate.name === data.n);
+    return user ? { name: user.name, role: user.role } : undefined;
+  }
+
+  /** Sets `res.locals.principal` from a session cookie or HTTP Basic credentials. */
+  middleware() {
+    return async (request: Request, response: Response, next: NextFunction) => {
+      if (this.open) {
+        (response.locals as { principal?: Principal }).principal = { name: 'local', role: 'operator' };
+        next();
+        return;
+      }
+      const basic = parseBasic(request.headers.authorization);
+      const principal = basic ? await this.checkPassword(basic.name, basic.password) : this.readSession((request.cookies as Record<string, string | undefined>)[SESSION_COOKIE]);
+      if (basic && !principal) (response.locals as { failedLogin?: boolean }).failedLogin = true;
+      (response.locals as { principal?: Principal | undefined }).principal = principal;
+      next();
+    };
+  }
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.#secret).update(payload).digest('base64url');
+  }
+}
+
+function parseBasic(header: string | undefined): { name: string; password: string } | undefined {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : { name: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** Counts only failed logins (401 answers) per address; a locked-out address gets 429. */
+export function failedLoginLimiter(web: Config['web']) {
+  return rateLimit({
+    windowMs: web.loginWindowMs,
+    limit: web.maxFailedLogins,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    requestWasSuccessful: (_request, response) => response.statusCode !== 401 && !(response.locals as { failedLogin?: boolean }).failedLogin,
+    skipSuccessfulRequests: true,
+    handler: (_request, response) => {
+      response.status(429).json({ error: { code: 'RATE_LIMITED', message: 'too many failed logins from this address; wait and try again' } });
+    },
+  });
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

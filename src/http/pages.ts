@@ -1,0 +1,195 @@
+import type { Config } from '../config/load.js';
+import type { FieldIssue } from '../errors.js';
+import { formatCount, formatDuration, formatPercent } from '../format.js';
+import { JOB_CATALOG } from '../jobs/catalog.js';
+import type { DailyTotal, RunDetail, RunListRow, RunPage, StatusCounts } from '../persistence/runs-repository.js';
+import { RUN_STATUS_NAMES, type AuditEntry, type RunStatusName } from '../persistence/schema.js';
+import { aggregateJobId, fetchJobId, QUEUE_NAMES } from '../queues/names.js';
+import { toShortId } from '../runs/names.js';
+import { statusName } from '../persistence/runs-repository.js';
+import type { Principal } from './auth.js';
+import { html, type SafeHtml } from './html.js';
+import { encodeCursor, listUrl, type RunListQuery } from './run-query.js';
+import { dailyTotalsChart } from './chart.js';
+
+const COLUMNS: { key: RunListQuery['sort'] | undefined; label: string; numeric?: boolean }[] = [
+  { key: 'name', label: 'Run' },
+  { key: undefined, label: 'Id' },
+  { key: 'client', label: 'Client' },
+  { key: 'job', label: 'Job' },
+  { key: 'status', label: 'Status' },
+  { key: undefined, label: 'Total / limit', numeric: true },
+  { key: 'trigger', label: 'Trigger' },
+  { key: 'retries', label: 'Retries', numeric: true },
+  { key: 'created', label: 'Started' },
+  { key: undefined, label: 'Finished' },
+  { key: undefined, label: 'Duration', numeric: true },
+];
+
+export function time(date: Date | null | undefined): string {
+  return date ? date.toISOString().replace('T', ' ').slice(0, 19) : '';
+}
+
+function statusCell(status: RunStatusName): SafeHtml {
+  return html`<span class="status-${status}">${status}</span>`;
+}
+
+function totalCell(total: number | null, limit: number | null): SafeHtml | string {
+  if (total === null || limit === null) return '';
+  return html`<span class="${total > limit ? 'over' : ''}">${formatCount(total)} / ${formatCount(limit)}</span>`;
+}
+
+export function runsPage(input: { query: RunListQuery; page: RunPage; counts: StatusCounts; firstPage: boolean }): SafeHtml {
+  const { query, page, counts } = input;
+  const base = '/runs';
+  const current = new Set(query.status ?? []);
+  const statusLinks = RUN_STATUS_NAMES.map(
+    (status) =>
+      html`<a class="${current.size === 1 && current.has(status) ? 'active' : ''}" href="${listUrl(base, query, { status: current.size === 1 && current.has(status) ? undefined : status, cursor: undefined })}">${status} <strong>${formatCount(counts[status])}</strong></a>`,
+  );
+  const header = COLUMNS.map((column) => {
+    if (!column.key) return html`<th class="${column.numeric ? 'num' : ''}">${column.label}</th>`;
+    const active = query.sort === column.key;
+    const dir = active && query.dir === 'desc' ? 'asc' : 'desc';
+    const arrow = active ? (query.dir === 'desc' ? ' ↓' : ' ↑') : '';
+    return html`<th class="${column.numeric ? 'num' : ''}"><a href="${listUrl(base, query, { sort: column.key, dir, cursor: undefined })}">${column.label}${arrow}</a></th>`;
+  });
+  const rows = page.rows.map((row) => runRow(row));
+  return html`
+<p class="counts">${statusLinks}</p>
+<form class="filters" method="get" action="/runs">
+  <label>Client <input name="client" value="${query.client ?? ''}"></label>
+  <label>Status <select name="status"><option value="">any</option>${RUN_STATUS_NAMES.map((status) => html`<option value="${status}"${current.size === 1 && current.has(status) ? ' selected' : ''}>${status}</option>`)}</select></label>
+  <label>Job <input name="job" value="${query.job ?? ''}"></label>
+  <label>From <input type="date" name="from" value="${query.from ?? ''}"></label>
+  <label>To <input type="date" name="to" value="${query.to ?? ''}"></label>
+  <input type="hidden" name="sort" value="${query.sort}"><input type="hidden" name="dir" value="${query.dir}">
+  <button type="submit">Filter</button> <a href="/runs">Reset</a>
+</form>
+<div id="live">
+<table id="runs">
+<thead><tr>${header}</tr></thead>
+<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="${COLUMNS.length}">No runs match these filters.</td></tr>`}</tbody>
+</table>
+<p class="pager">
+  ${input.firstPage ? '' : html`<a href="${listUrl(base, query, { cursor: undefined })}">First page</a>`}
+  ${page.nextCursor ? html`<a rel="next" href="${listUrl(base, query, { cursor: encodeCursor(page.nextCursor) })}">Next page</a>` : ''}
+</p>
+</div>`;
+}
+
+function runRow(row: RunListRow): SafeHtml {
+  const duration = row.startedAt && row.finishedAt ? formatDuration(row.finishedAt.getTime() - row.startedAt.getTime()) : '';
+  return html`<tr>
+<td><a href="/runs/${row.name}">${row.name}</a></td><td>${toShortId(row.name)}</td><td>${row.client}</td><td>${row.job}</td>
+<td>${statusCell(statusName(row.status))}</td><td class="num">${totalCell(row.total, row.limit)}</td><td>${row.trigger}</td>
+<td class="num">${row.retryCount}</td><td>${time(row.createdAt)}</td><td>${time(row.finishedAt)}</td><td class="num">${duration}</td>
+</tr>`;
+}
+
+function breakdownList(title: string, values: Record<string, number> | undefined): SafeHtml | string {
+  if (!values || Object.keys(values).length === 0) return '';
+  const entries = Object.entries(values).sort((left, right) => right[1] - left[1]);
+  return html`<details><summary>${title}</summary><table>${entries.map(([key, count]) => html`<tr><td>${key}</td><td class="num">${formatCount(count)}</td></tr>`)}</table></details>`;
+}
+
+export function runDetailPage(input: { detail: RunDetail; principal: Principal | undefined; csrfToken: string; queuePrefix: string }): SafeHtml {
+  const { run, details, counts, total, retries } = input.detail;
+  const status = statusName(run.status);
+  const sources = Array.isArray(run.parameters.sources) ? (run.parameters.sources as string[]) : counts.map((count) => count.source);
+  const board = (queue: string, jobId: string) => `/admin/queues/queue/${encodeURIComponent(queue)}/${encodeURIComponent(jobId)}`;
+  return html`
+<p>${statusCell(status)} · ${toShortId(run.name)} · client ${run.client} · job ${run.job} · business date ${run.businessDate} · trigger ${run.trigger}</p>
+${run.message ? html`<p class="${status === 'error' ? 'error-box' : ''}" id="run-message">${run.message}</p>` : ''}
+<div id="live">
+<h2>Counts</h2>
+<table id="counts"><thead><tr><th>Source</th><th class="num">Count</th><th class="num">Fetch</th><th>Breakdown</th></tr></thead>
+<tbody>${counts.map(
+    (count) => html`<tr><td>${count.source}</td><td class="num">${formatCount(count.count)}</td><td class="num">${formatDuration(count.durationMs)}</td>
+<td>${breakdownList('by status', count.breakdown?.byStatus)}${breakdownList('by application', count.breakdown?.byApplication)}</td></tr>`,
+  )}</tbody></table>
+<p id="total">${total ? html`Total <strong class="${total.total > total.limit ? 'over' : ''}">${formatCount(total.total)}</strong> of limit ${formatCount(total.limit)} (${formatPercent(total.total, total.limit)})` : 'No total stored.'}</p>
+<h2>Log</h2>
+<table id="log"><tbody>${details.map(
+    (line) => html`<tr class="level-${line.level}"><td>${time(line.createdAt)}</td><td>${line.level}</td><td>${line.message}</td></tr>`,
+  )}</tbody></table>
+</div>
+<h2>Queue jobs</h2>
+<ul id="jobs">
+  <li><a href="${board(QUEUE_NAMES.aggregate, aggregateJobId(run.name))}">${QUEUE_NAMES.aggregate} ${aggregateJobId(run.name)}</a></li>
+  ${sources.map((source) => html`<li><a href="${board(QUEUE_NAMES.fetch, fetchJobId(run.name, source))}">${QUEUE_NAMES.fetch} ${fetchJobId(run.name, source)}</a></li>`)}
+</ul>
+<h2>Retries</h2>
+<p>${run.retriedFrom ? html`Retry #${run.retryCount} of <a href="/runs/${run.retriedFrom}">${run.retriedFrom}</a>.` : 'Original run.'}
+${retries.length > 0 ? html` Retried as ${retries.map((retry, index) => html`${index > 0 ? ', ' : ''}<a href="/runs/${retry.name}">${retry.name}</a> (${statusName(retry.status)})`)}.` : ''}</p>
+${
+  status === 'error' && input.principal?.role === 'operator'
+    ? html`<form method="post" action="/runs/${run.name}/retry"><input type="hidden" name="_csrf" value="${input.csrfToken}"><button type="submit" id="retry">Retry this run</button></form>`
+    : ''
+}`;
+}
+
+export function newRunPage(input: { config: Pick<Config, 'sources'>; csrfToken: string; values: Record<string, unknown>; issues: FieldIssue[] }): SafeHtml {
+  const errorFor = (field: string) => {
+    const messages = input.issues.filter((issue) => issue.path === field || issue.path.startsWith(`${field}[`) || issue.path.startsWith(`${field}.`));
+    return messages.length > 0 ? html`<span class="field-error" id="error-${field}">${messages.map((issue) => issue.message).join('; ')}</span>` : '';
+  };
+  const shape = JOB_CATALOG['license-count'].parameters.shape;
+  const chosen = new Set(Array.isArray(input.values.sources) ? (input.values.sources as string[]) : []);
+  const general = input.issues.filter((issue) => !['client', 'date', 'sources'].some((field) => issue.path.startsWith(field)));
+  return html`
+<p>${JOB_CATALOG['license-count'].description}</p>
+${general.length > 0 ? html`<p class="error-box">${general.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}</p>` : ''}
+<form method="post" action="/runs" id="new-run">
+  <input type="hidden" name="_csrf" value="${input.csrfToken}">
+  <label>Client (${shape.client.description ?? ''}) <input name="client" value="${typeof input.values.client === 'string' ? input.values.client : 'default'}">${errorFor('client')}</label>
+  <label>Business date (${shape.date.description ?? ''}) <input type="date" name="date" value="${typeof input.values.date === 'string' ? input.values.date : ''}">${errorFor('date')}</label>
+  <fieldset><legend>Sources (${shape.sources.description ?? ''})</legend>
+    ${input.config.sources.map((source) => html`<label><span><input type="checkbox" name="sources" value="${source.name}"${chosen.has(source.name) ? ' checked' : ''}> ${source.name}</span></label>`)}
+    ${errorFor('sources')}
+  </fieldset>
+  <button type="submit">Start run</button>
+</form>`;
+}
+
+export function totalsPage(input: { rows: DailyTotal[]; from: string; to: string; client: string | undefined; limit: number }): SafeHtml {
+  const csv = listUrl('/totals.csv', {}, { from: input.from, to: input.to, client: input.client });
+  return html`
+<form class="filters" method="get" action="/totals">
+  <label>From <input type="date" name="from" value="${input.from}"></label>
+  <label>To <input type="date" name="to" value="${input.to}"></label>
+  <label>Client <input name="client" value="${input.client ?? ''}"></label>
+  <button type="submit">Show</button> <a href="${csv}" id="csv">Download CSV</a>
+</form>
+<div class="chart">${dailyTotalsChart([...input.rows].reverse(), input.limit)}</div>
+<table id="totals"><thead><tr><th>Business date</th><th class="num">Total</th><th class="num">Limit</th><th class="num">Use</th><th>Run</th></tr></thead>
+<tbody>${input.rows.map(
+    (row) => html`<tr><td>${row.businessDate}</td><td class="num ${row.total > row.limit ? 'over' : ''}">${formatCount(row.total)}</td><td class="num">${formatCount(row.limit)}</td>
+<td class="num">${formatPercent(row.total, row.limit)}</td><td><a href="/runs/${row.runName}">${row.runName}</a></td></tr>`,
+  )}</tbody></table>`;
+}
+
+export function totalsCsv(rows: DailyTotal[]): string {
+  const lines = rows.map((row) => [row.businessDate, row.total, row.limit, row.runName].join(','));
+  return ['business_date,total,limit,run', ...lines].join('\n') + '\n';
+}
+
+export function auditPage(entries: AuditEntry[]): SafeHtml {
+  return html`<table id="audit"><thead><tr><th>When</th><th>Who</th><th>Role</th><th>Action</th><th>Target</th><th>Outcome</th><th>From</th></tr></thead>
+<tbody>${entries.map(
+    (entry) => html`<tr><td>${time(entry.at)}</td><td>${entry.actor}</td><td>${entry.role}</td><td>${entry.action}</td>
+<td>${entry.target ? html`<a href="/runs/${entry.target}">${entry.target}</a>` : ''}</td><td>${entry.outcome}</td><td>${entry.address ?? ''}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+export function loginPage(input: { next: string; error?: string | undefined; csrfToken: string }): SafeHtml {
+  return html`
+${input.error ? html`<p class="error-box" id="login-error">${input.error}</p>` : ''}
+<form method="post" action="/login" id="login">
+  <input type="hidden" name="next" value="${input.next}">
+  <input type="hidden" name="_csrf" value="${input.csrfToken}">
+  <label>User <input name="username" autocomplete="username" required></label>
+  <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
+  <button type="submit">Log in</button>
+</form>`;
+}

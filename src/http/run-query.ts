@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { RUN_SORT_COLUMNS, type RunCursor, type RunFilters, type RunSort } from '../persistence/runs-repository.js';
+import { RUN_STATUS_NAMES } from '../persistence/schema.js';
+import { toFieldIssues } from './errors.js';
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
+const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item)]).transform((value) => (Array.isArray(value) ? value : [value]) as z.output<T>[]);
+
+/** The run list's URL state: filters, sort and page, shared by `/runs` and `GET /api/runs`. */
+export const runListQuerySchema = z.strictObject({
+  client: z.string().max(200).optional(),
+  status: oneOrMany(z.enum(RUN_STATUS_NAMES)).optional(),
+  job: z.string().max(200).optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  sort: z.enum(Object.keys(RUN_SORT_COLUMNS) as [keyof typeof RUN_SORT_COLUMNS, ...(keyof typeof RUN_SORT_COLUMNS)[]]).default('created'),
+  dir: z.enum(['asc', 'desc']).default('desc'),
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export type RunListQuery = z.output<typeof runListQuerySchema>;
+
+export interface ParsedRunList {
+  query: RunListQuery;
+  filters: RunFilters;
+  sort: RunSort;
+  cursor: RunCursor | undefined;
+}
+
+export function parseRunListQuery(raw: unknown): ParsedRunList {
+  const cleaned = Object.fromEntries(Object.entries(raw as Record<string, unknown>).filter(([, value]) => value !== ''));
+  const parsed = runListQuerySchema.safeParse(cleaned);
+  if (!parsed.success) throw new InputError('invalid run list query', toFieldIssues(parsed.error));
+  const query = parsed.data;
+  return {
+    query,
+    filters: {
+      client: query.client,
+      job: query.job,
+      status: query.status,
+      since: query.from ? new Date(`${query.from}T00:00:00Z`) : undefined,
+      until: query.to ? new Date(Date.parse(`${query.to}T00:00:00Z`) + 86_400_000) : undefined,
+    },
+    sort: { column: query.sort, direction: query.dir },
+    cursor: query.cursor ? decodeCursor(query.cursor) : undefined,
+  };
+}
+
+export function encodeCursor(cursor: RunCursor): string {
+  return Buffer.from(JSON.stringify([cursor.value, cursor.id])).toString('base64url');
+}
+
+function decodeCursor(text: string): RunCursor {
+  try {
+    const [value, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    if ((typeof value === 'string' || typeof value === 'number') && Number.isSafeInteger(id)) return { value, id: id as number };
+  } catch {
+    // Falls through to the input error below.
+  }
+  throw new InputError('invalid run list query', [{ path: 'cursor', message: 'not a cursor from a previous page; start from the first page' }]);
+}
+
+/** The URL of the same list with some parameters changed (undefined removes one). */
+export function listUrl(base: string, query: Partial<Record<keyof RunListQuery, unknown>>, changes: Partial<Record<keyof RunListQuery, unknown>>): string {
+  const merged: Record<string, unknown> = { ...query, ...changes };
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(merged)) {
+    if (value === undefined || value === null || value === '') continue;
+    if (key === 'limit' && value === 50) continue;
+    if (key === 'sort' && value === 'created') continue;
+    if (key === 'dir' && value === 'desc') continue;
+    for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
+  }
+  const text = params.toString();
+  return text ? `${base}?${text}` : base;
+}

@@ -1,0 +1,220 @@
+import type { AddressInfo } from 'node:net';
+import cookieParser from 'cookie-parser';
+import { doubleCsrf } from 'csrf-csrf';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import helmet from 'helmet';
+import { ConfigError, InputError } from '../errors.js';
+import type { AppContext } from '../lifecycle/app.js';
+import { AuditRepository } from '../persistence/audit-repository.js';
+import { ALL_QUEUE_NAMES } from '../queues/names.js';
+import { createApiRouter } from './api.js';
+import { Authenticator, failedLoginLimiter, isLoopback, principalOf, SESSION_COOKIE, type Principal } from './auth.js';
+import { BULL_BOARD_PATH, bullBoards } from './bull-board.js';
+import { describeHttpError, HttpError, jsonErrorHandler } from './errors.js';
+import { html, type SafeHtml } from './html.js';
+import { ASSET_CSS, ASSET_JS, layout } from './layout.js';
+import { auditPage, loginPage, newRunPage, runDetailPage, runsPage, totalsCsv, totalsPage } from './pages.js';
+import { parseRunListQuery } from './run-query.js';
+
+export interface WebServerOptions {
+  /** Extra routers mounted before the pages (health, metrics). */
+  extraRouters?: Router[];
+}
+
+export interface WebServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = '32kb';
+
+/** Builds the web role's express app: pages, JSON API and Bull Board behind one authentication. */
+export function createWebApp(app: AppContext, options: WebServerOptions = {}): express.Express {
+  const { config } = app;
+  const auth = new Authenticator(config.web);
+  const audit = new AuditRepository(app.database.db);
+  const web = express();
+  web.disable('x-powered-by');
+  web.set('trust proxy', 'loopback');
+  const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
+    getSecret: () => auth.secret.toString('base64'),
+    getSessionIdentifier: (request) => (request.cookies as Record<string, string | undefined>)[SESSION_COOKIE] ?? 'anonymous',
+    cookieName: 'jt_csrf',
+    cookieOptions: { sameSite: 'lax', path: '/', httpOnly: true },
+    getCsrfTokenFromRequest: (request) => (request.body as Record<string, unknown> | undefined)?._csrf as string | undefined ?? request.headers['x-csrf-token'],
+  });
+  // No upgrade-insecure-requests: plain-HTTP deployments on a private network must still load assets.
+  const strictHelmet = helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null } } });
+  // Bull Board's UI bootstraps with inline script and styles; only its own path gets that allowance.
+  const boardHelmet = helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null } } });
+
+  web.use((request, response, next) => (request.path.startsWith(BULL_BOARD_PATH) ? boardHelmet : strictHelmet)(request, response, next));
+  web.use(cookieParser());
+  web.use(express.urlencoded({ extended: false, limit: MAX_BODY }));
+  web.use(express.json({ limit: MAX_BODY }));
+  for (const router of options.extraRouters ?? []) web.use(router);
+
+  web.get('/assets/app.css', (_request, response) => void response.type('text/css').set('cache-control', 'max-age=300').send(ASSET_CSS));
+  web.get('/assets/app.js', (_request, response) => void response.type('text/javascript').set('cache-control', 'max-age=300').send(ASSET_JS));
+
+  const limiter = failedLoginLimiter(config.web);
+  web.use(auth.middleware());
+  web.use('/api', limiter, createApiRouter(app, audit, auth));
+
+  const send = (response: Response, title: string, body: SafeHtml, extra: { status?: number; refreshSeconds?: number; csrfToken?: string } = {}) => {
+    response
+      .status(extra.status ?? 200)
+      .type('html')
+      .send(layout({ title, principal: principalOf(response), csrfToken: extra.csrfToken, refreshSeconds: extra.refreshSeconds }, body).value);
+  };
+  const csrfFor = (request: Request, response: Response) => generateCsrfToken(request, response);
+
+  web.get('/login', (request, response) => {
+    send(response, 'Log in', loginPage({ next: safeNext(request.query.next), csrfToken: csrfFor(request, response) }));
+  });
+  web.post('/login', limiter, doubleCsrfProtection, async (request, response) => {
+    const body = request.body as Record<string, unknown>;
+    const principal = await auth.checkPassword(typeof body.username === 'string' ? body.username : '', typeof body.password === 'string' ? body.password : '');
+    if (!principal) {
+      send(response, 'Log in', loginPage({ next: safeNext(body.next), error: 'Wrong user name or password.', csrfToken: csrfFor(request, response) }), { status: 401 });
+      return;
+    }
+    response.cookie(SESSION_COOKIE, auth.issueSession(principal), { httpOnly: true, sameSite: 'lax', secure: request.secure, maxAge: config.web.sessionTtlMs, path: '/' });
+    response.redirect(303, safeNext(body.next));
+  });
+  web.post('/logout', doubleCsrfProtection, (_request, response) => {
+    response.clearCookie(SESSION_COOKIE, { path: '/' });
+    response.redirect(303, '/login');
+  });
+
+  const requirePage = (request: Request, response: Response, next: NextFunction) => {
+    if (principalOf(response)) next();
+    else response.redirect(303, `/login?next=${encodeURIComponent(request.originalUrl)}`);
+  };
+  const requireOperator = (_request: Request, response: Response, next: NextFunction) => {
+    if (principalOf(response)?.role === 'operator') next();
+    else next(new HttpError(403, 'FORBIDDEN', 'operators only: your role can view but not act'));
+  };
+
+  const boards = bullBoards(ALL_QUEUE_NAMES.map((name) => app.queueSet.queues[name]));
+  web.use(BULL_BOARD_PATH, requirePage, (request, response, next) => {
+    (principalOf(response)?.role === 'operator' ? boards.operator : boards.viewer)(request, response, next);
+  });
+
+  web.get('/', (_request, response) => response.redirect(302, '/runs'));
+  web.get('/runs', requirePage, async (request, response) => {
+    const list = parseRunListQuery(request.query);
+    const [page, counts] = await Promise.all([app.runs.listRuns(list.filters, { limit: list.query.limit, cursor: list.cursor, sort: list.sort }), app.runs.statusCounts(list.query.client)]);
+    const active = counts.pending + counts.processing > 0;
+    send(response, 'Runs', runsPage({ query: list.query, page, counts, firstPage: !list.cursor }), active ? { refreshSeconds: 5 } : {});
+  });
+  web.get('/runs/new', requirePage, requireOperator, (request, response) => {
+    send(response, 'New run', newRunPage({ config, csrfToken: csrfFor(request, response), values: {}, issues: [] }));
+  });
+  web.post('/runs', requirePage, requireOperator, doubleCsrfProtection, async (request, response) => {
+    const principal = principalOf(response) as Principal;
+    const values = formParameters(request.body as Record<string, unknown>);
+    try {
+      const run = await app.producer.enqueueRun({ trigger: 'manual', parameters: values });
+      await audit.record({ actor: principal.name, role: principal.role, action: 'run.start', target: run.name, address: request.ip ?? null, outcome: 'queued', details: values });
+      response.redirect(303, `/runs/${run.name}`);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      await audit.record({ actor: principal.name, role: principal.role, action: 'run.start', target: null, address: request.ip ?? null, outcome: 'rejected', details: values });
+      send(response, 'New run', newRunPage({ config, csrfToken: csrfFor(request, response), values, issues: error.issues }), { status: 422 });
+    }
+  });
+  web.get('/runs/:ref', requirePage, async (request, response) => {
+    const run = await app.producer.findRun(String(request.params.ref));
+    const detail = await app.runs.getDetail(run.name);
+    if (!detail) throw new HttpError(404, 'NOT_FOUND', `run ${run.name} not found`);
+    const active = detail.run.status < 2;
+    send(response, `Run ${run.name}`, runDetailPage({ detail, principal: principalOf(response), csrfToken: csrfFor(request, response), queuePrefix: config.queue.prefix }), {
+      ...(active ? { refreshSeconds: 2 } : {}),
+    });
+  });
+  web.post('/runs/:ref/retry', requirePage, requireOperator, doubleCsrfProtection, async (request, response) => {
+    const principal = principalOf(response) as Principal;
+    const reference = String(request.params.ref);
+    try {
+      const run = await app.producer.retryRun(reference);
+      await audit.record({ actor: principal.name, role: principal.role, action: 'run.retry', target: run.name, address: request.ip ?? null, outcome: 'queued', details: { retriedFrom: reference } });
+      response.redirect(303, `/runs/${run.name}`);
+    } catch (error) {
+      await audit.record({ actor: principal.name, role: principal.role, action: 'run.retry', target: reference, address: request.ip ?? null, outcome: 'rejected', details: {} });
+      throw error;
+    }
+  });
+  web.get('/totals', requirePage, async (request, response) => {
+    const range = totalsRange(request.query);
+    const rows = await app.runs.dailyTotals({ client: range.client, since: range.from, until: range.to });
+    send(response, 'Totals', totalsPage({ rows, ...range, limit: config.limit }));
+  });
+  web.get('/totals.csv', requirePage, async (request, response) => {
+    const range = totalsRange(request.query);
+    const rows = await app.runs.dailyTotals({ client: range.client, since: range.from, until: range.to });
+    response.type('text/csv').attachment('jobtally-totals.csv').send(totalsCsv(rows));
+  });
+  web.get('/audit', requirePage, async (_request, response) => {
+    send(response, 'Audit', auditPage(await audit.latest()));
+  });
+
+  web.use((_request, _response, next) => next(new HttpError(404, 'NOT_FOUND', 'no such page')));
+  const apiErrors = jsonErrorHandler(app.logger);
+  web.use((error: unknown, request: Request, response: Response, next: NextFunction) => {
+    if (request.path.startsWith('/api') || request.accepts(['html', 'json']) === 'json') {
+      apiErrors(error, request, response, next);
+      return;
+    }
+    const { status, body } = describeHttpError(error);
+    if (status >= 500) app.logger.error({ err: error }, 'page failed');
+    send(response, status === 404 ? 'Not found' : status === 403 ? 'Forbidden' : 'Error', html`<p class="error-box">${body.error.message}</p>`, { status });
+  });
+  return web;
+}
+
+/** Starts the web role. Refuses to expose an unauthenticated dashboard beyond this machine. */
+export async function startWebServer(app: AppContext, options: WebServerOptions = {}): Promise<WebServer> {
+  const { host, port, users } = app.config.web;
+  if (users.length === 0 && !isLoopback(host)) {
+    throw new ConfigError(`the web role would listen on ${host} with no users configured`, [{ path: 'web.users', message: 'add users with `jobtally user add NAME --role operator`, or bind web.host to 127.0.0.1' }]);
+  }
+  const server = createWebApp(app, options).listen(port, host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  app.logger.info({ url, users: users.length }, 'web role listening');
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeIdleConnections();
+        server.close(() => resolve());
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      }),
+  };
+}
+
+function safeNext(value: unknown): string {
+  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : '/runs';
+}
+
+/** Form fields to job parameters: empty fields are left to their defaults. */
+function formParameters(body: Record<string, unknown>): Record<string, unknown> {
+  const parameters: Record<string, unknown> = {};
+  if (typeof body.client === 'string' && body.client !== '') parameters.client = body.client;
+  if (typeof body.date === 'string' && body.date !== '') parameters.date = body.date;
+  if (body.sources !== undefined) parameters.sources = Array.isArray(body.sources) ? body.sources : [body.sources];
+  return parameters;
+}
+
+function totalsRange(query: Request['query']): { from: string; to: string; client: string | undefined } {
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  const to = typeof query.to === 'string' && day.test(query.to) ? query.to : new Date().toISOString().slice(0, 10);
+  const from = typeof query.from === 'string' && day.test(query.from) ? query.from : new Date(Date.parse(to) - 29 * 86_400_000).toISOString().slice(0, 10);
+  const client = typeof query.client === 'string' && query.client !== '' ? query.client : undefined;
+  return { from, to, client };
+}
