@@ -68,7 +68,7 @@ export class Authenticator {
       }
       const basic = parseBasic(request.headers.authorization);
       const principal = basic ? await this.checkPassword(basic.name, basic.password) : this.readSession((request.cookies as Record<string, string | undefined>)[SESSION_COOKIE]);
-      if (basic && !principal) (response.locals as { failedLogin?: boolean }).failedLogin = true;
+      if (basic && !principal) markFailedLogin(response);
       (response.locals as { principal?: Principal | undefined }).principal = principal;
       next();
     };
@@ -87,19 +87,23 @@ function parseBasic(header: string | undefined): { name: string; password: strin
   return colon < 0 ? undefined : { name: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** Counts only failed logins (401 answers) per address; a locked-out address gets 429. */
+/** Counts only failed logins (wrong name or password) per address; a locked-out address gets 429. */
 export function failedLoginLimiter(web: Config['web']) {
   return rateLimit({
     windowMs: web.loginWindowMs,
     limit: web.maxFailedLogins,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    requestWasSuccessful: (_request, response) => response.statusCode !== 401 && !(response.locals as { failedLogin?: boolean }).failedLogin,
+    requestWasSuccessful: (_request, response) => !(response.locals as { failedLogin?: boolean }).failedLogin,
     skipSuccessfulRequests: true,
     handler: (_request, response) => {
       response.status(429).json({ error: { code: 'RATE_LIMITED', message: 'too many failed logins from this address; wait and try again' } });
     },
   });
+}
+
+export function markFailedLogin(response: Response): void {
+  (response.locals as { failedLogin?: boolean }).failedLogin = true;
 }
 
 export function isLoopback(host: string): boolean {

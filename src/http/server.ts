@@ -8,7 +8,7 @@ import type { AppContext } from '../lifecycle/app.js';
 import { AuditRepository } from '../persistence/audit-repository.js';
 import { ALL_QUEUE_NAMES } from '../queues/names.js';
 import { createApiRouter } from './api.js';
-import { Authenticator, failedLoginLimiter, isLoopback, principalOf, SESSION_COOKIE, type Principal } from './auth.js';
+import { Authenticator, failedLoginLimiter, isLoopback, markFailedLogin, principalOf, SESSION_COOKIE, type Principal } from './auth.js';
 import { BULL_BOARD_PATH, bullBoards } from './bull-board.js';
 import { describeHttpError, HttpError, jsonErrorHandler } from './errors.js';
 import { html, type SafeHtml } from './html.js';
@@ -76,6 +76,7 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
     const body = request.body as Record<string, unknown>;
     const principal = await auth.checkPassword(typeof body.username === 'string' ? body.username : '', typeof body.password === 'string' ? body.password : '');
     if (!principal) {
+      markFailedLogin(response);
       send(response, 'Log in', loginPage({ next: safeNext(body.next), error: 'Wrong user name or password.', csrfToken: csrfFor(request, response) }), { status: 401 });
       return;
     }
