@@ -55,6 +55,7 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
   for (const router of options.extraRouters ?? []) web.use(router);
 
   web.get('/assets/app.css', (_request, response) => void response.type('text/css').set('cache-control', 'max-age=300').send(ASSET_CSS));
+  web.get('/favicon.ico', (_request, response) => void response.status(204).end());
   web.get('/assets/app.js', (_request, response) => void response.type('text/javascript').set('cache-control', 'max-age=300').send(ASSET_JS));
 
   const limiter = failedLoginLimiter(config.web);
