@@ -92,7 +92,8 @@ describe('runs dashboard in a browser', () => {
     await page.check('input[name=sources][value=SPA]');
     await page.click('#new-run button[type=submit]');
     await page.waitForURL(/\/runs\/\d{14}/);
-    await page.waitForFunction(() => document.querySelector('#total')?.textContent?.includes('21,000'), undefined, { timeout: 15_000 });
+    // The page refreshes its live part until the run is done.
+    await page.locator('#total', { hasText: '21,000' }).waitFor({ timeout: 15_000 });
     await page.goto(`${web.url}/audit`);
     expect(await page.textContent('#audit tbody tr:first-child')).toMatch(/otto.*operator.*run\.start/s);
     await page.close();
