@@ -83,6 +83,8 @@ export const controlmSourceSchema = z.strictObject({
   query: z.record(z.string(), z.string()).default({}),
   /** Maximum rows asked from `run/jobs/status`; the API caps answers, a capped answer is an error. */
   pageLimit: z.number().int().positive().max(100_000).default(10_000),
+  /** `jobs-status` in several requests (each with these extra filters) when one would be capped. */
+  partitions: z.array(z.record(z.string(), z.string())).default([]),
 });
 
 export const httpJsonSourceSchema = z.strictObject({

@@ -3,6 +3,7 @@ import { runNameBase } from '../runs/names.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
 import {
+  countBreakdowns,
   jobLogDetails,
   jobLogs,
   RUN_STATUS,
@@ -10,6 +11,7 @@ import {
   runStatusCounts,
   sourceCounts,
   totals,
+  type CountBreakdownRow,
   type DetailLevel,
   type JobLog,
   type JobLogDetail,
@@ -276,6 +278,15 @@ export class RunsRepository {
       .where(and(inArray(jobLogs.status, [RUN_STATUS.pending, RUN_STATUS.processing]), lt(jobLogs.updatedAt, olderThan)))
       .orderBy(asc(jobLogs.updatedAt))
       .limit(limit);
+  }
+
+  /** A run's breakdown rows, biggest first within each source and dimension. */
+  async breakdownsOf(jobLogId: number): Promise<CountBreakdownRow[]> {
+    return this.db
+      .select()
+      .from(countBreakdowns)
+      .where(eq(countBreakdowns.jobLogId, jobLogId))
+      .orderBy(asc(countBreakdowns.source), asc(countBreakdowns.dimension), desc(countBreakdowns.count), asc(countBreakdowns.key));
   }
 
   async addDetail(jobLogId: number, level: DetailLevel, message: string, source?: string): Promise<void> {

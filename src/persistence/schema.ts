@@ -94,6 +94,29 @@ export const sourceCounts = pgTable(
   (table) => [uniqueIndex('source_counts_run_source_key').on(table.jobLogId, table.source), check('source_counts_count_nonnegative', sql`${table.count} >= 0`)],
 );
 
+export const BREAKDOWN_DIMENSIONS = ['status', 'application', 'sub_application', 'flag'] as const;
+export type BreakdownDimension = (typeof BREAKDOWN_DIMENSIONS)[number];
+
+/** Where a source's count went (Control-M jobs-status): one row per run, source, dimension and key. */
+export const countBreakdowns = pgTable(
+  'count_breakdowns',
+  {
+    jobLogId: integer('job_log_id')
+      .notNull()
+      .references(() => jobLogs.id, { onDelete: 'cascade' }),
+    source: text('source').notNull(),
+    dimension: text('dimension').$type<BreakdownDimension>().notNull(),
+    key: text('key').notNull(),
+    count: integer('count').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.jobLogId, table.source, table.dimension, table.key] }),
+    index('count_breakdowns_dimension_key_idx').on(table.dimension, table.key, table.jobLogId),
+    check('count_breakdowns_dimension_values', sql`${table.dimension} in ('status', 'application', 'sub_application', 'flag')`),
+    check('count_breakdowns_count_nonnegative', sql`${table.count} >= 0`),
+  ],
+);
+
 export const totals = pgTable(
   'totals',
   {
@@ -149,9 +172,10 @@ export const auditLog = pgTable(
   (table) => [index('audit_log_at_idx').on(table.at, table.id)],
 );
 
-export const schema = { jobLogs, jobLogDetails, sourceCounts, totals, runNameCounters, runStatusCounts, auditLog };
+export const schema = { jobLogs, jobLogDetails, sourceCounts, countBreakdowns, totals, runNameCounters, runStatusCounts, auditLog };
 export type JobLog = typeof jobLogs.$inferSelect;
 export type JobLogDetail = typeof jobLogDetails.$inferSelect;
 export type SourceCount = typeof sourceCounts.$inferSelect;
 export type Total = typeof totals.$inferSelect;
 export type AuditEntry = typeof auditLog.$inferSelect;
+export type CountBreakdownRow = typeof countBreakdowns.$inferSelect;

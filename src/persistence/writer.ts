@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { clampDetail } from '../runs/log-lines.js';
 import type { CountBreakdown } from '../sources/types.js';
 import { queryRows, type Database } from './db.js';
-import { RUN_STATUS, type DetailLevel } from './schema.js';
+import { RUN_STATUS, type BreakdownDimension, type DetailLevel } from './schema.js';
 
 export interface DetailLine {
   level: DetailLevel;
@@ -44,8 +44,13 @@ export class RunWriter {
       where id = ${jobLogId} and status = ${RUN_STATUS.pending}`);
   }
 
-  /** Stores one source's count and its log line; a retried fetch replaces its earlier count. */
+  /**
+   * Stores one source's count, its breakdown rows and its log line; a retried fetch replaces its
+   * earlier count and breakdown.
+   */
   async recordSourceCount(jobLogId: number, record: SourceCountRecord): Promise<void> {
+    const rows = breakdownRows(record.breakdown);
+    const stale = rows.length > 0 ? sql`(dimension, key) not in (${sql.join(rows.map((row) => sql`(${row.dimension}::text, ${row.key}::text)`), sql`, `)})` : sql`true`;
     await this.db.execute(sql`
       with stored as (
         insert into source_counts (job_log_id, source, count, breakdown, duration_ms)
@@ -53,6 +58,13 @@ export class RunWriter {
         on conflict (job_log_id, source) do update
           set count = excluded.count, breakdown = excluded.breakdown, duration_ms = excluded.duration_ms, fetched_at = now()
         returning job_log_id
+      ), stale as (
+        delete from count_breakdowns
+        where job_log_id = ${jobLogId} and source = ${record.source} and ${stale}
+      ), breakdown as (
+        insert into count_breakdowns (job_log_id, source, dimension, key, count)
+        select stored.job_log_id, ${record.source}, b.dimension, b.key, b.count from stored, ${breakdownTable(rows)}
+        on conflict (job_log_id, source, dimension, key) do update set count = excluded.count
       ), touched as (
         update job_logs set updated_at = now() where id = ${jobLogId}
       )
@@ -129,4 +141,33 @@ function linesTable(lines: DetailLine[]) {
     sql`, `,
   );
   return sql`(values ${values}) as l(level, source, message)`;
+}
+
+interface BreakdownRow {
+  dimension: BreakdownDimension;
+  key: string;
+  count: number;
+}
+
+const DIMENSION_OF: Record<keyof CountBreakdown, BreakdownDimension> = {
+  byStatus: 'status',
+  byApplication: 'application',
+  bySubApplication: 'sub_application',
+  flags: 'flag',
+};
+
+function breakdownRows(breakdown: CountBreakdown | undefined): BreakdownRow[] {
+  if (!breakdown) return [];
+  return (Object.keys(DIMENSION_OF) as (keyof CountBreakdown)[]).flatMap((field) =>
+    Object.entries(breakdown[field] ?? {}).map(([key, count]) => ({ dimension: DIMENSION_OF[field], key, count })),
+  );
+}
+
+function breakdownTable(rows: BreakdownRow[]) {
+  if (rows.length === 0) return sql`(select null::text as dimension, null::text as key, null::int as count where false) as b`;
+  const values = sql.join(
+    rows.map((row) => sql`(${row.dimension}::text, ${row.key}::text, ${row.count}::int)`),
+    sql`, `,
+  );
+  return sql`(values ${values}) as b(dimension, key, count)`;
 }

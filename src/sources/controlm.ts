@@ -46,18 +46,37 @@ export class ControlmSource implements CountSource {
     return { count, note: `${usage.length} ${usage.length === 1 ? 'server' : 'servers'}` };
   }
 
+  /**
+   * One request, or one per configured partition when a single answer would be capped. Rows are
+   * de-duplicated by jobId, so overlapping partitions never count a job twice.
+   */
   private async fetchJobsStatus(context: FetchContext): Promise<SourceFetchResult> {
-    const query = { ...this.config.query, limit: String(this.config.pageLimit) };
+    const partitions = this.config.partitions.length > 0 ? this.config.partitions : [{}];
+    const rows = new Map<string, unknown>();
+    let anonymous = 0;
+    for (const partition of partitions) {
+      for (const row of await this.fetchStatusPage(partition, context)) {
+        const jobId = (row as { jobId?: unknown } | null)?.jobId;
+        rows.set(typeof jobId === 'string' && jobId ? jobId : `#${anonymous++}`, row);
+      }
+    }
+    const result = countStatuses(this.name, [...rows.values()]);
+    return partitions.length > 1 ? { ...result, note: `${result.note ?? ''} in ${partitions.length} partitions` } : result;
+  }
+
+  private async fetchStatusPage(partition: Record<string, string>, context: FetchContext): Promise<unknown[]> {
+    const query = { ...this.config.query, ...partition, limit: String(this.config.pageLimit) };
     const body = (await this.get('run/jobs/status', query, context)) as { statuses?: unknown; returned?: unknown; total?: unknown };
     const returned = validateCount(this.name, body.returned, 'returned');
     const total = validateCount(this.name, body.total, 'total');
     if (!Array.isArray(body.statuses)) throw new MissingCountError(this.name, 'the answer has no statuses list');
     if (returned < total || body.statuses.length < total) {
-      throw new SourcePartialError(this.name, `returned ${formatCount(Math.min(returned, body.statuses.length))} of ${formatCount(total)} jobs: counting them would undercount`, {
-        hint: `raise pageLimit (now ${formatCount(this.config.pageLimit)}) or narrow query`,
+      const where = Object.keys(partition).length > 0 ? ` for ${Object.entries(partition).map(([key, value]) => `${key}=${value}`).join(', ')}` : '';
+      throw new SourcePartialError(this.name, `returned ${formatCount(Math.min(returned, body.statuses.length))} of ${formatCount(total)} jobs${where}: counting them would undercount`, {
+        hint: `raise pageLimit (now ${formatCount(this.config.pageLimit)}) or split the query with partitions (e.g. one per application)`,
       });
     }
-    return countStatuses(this.name, body.statuses);
+    return body.statuses as unknown[];
   }
 
   private async get(path: string, query: Record<string, string>, context: FetchContext): Promise<unknown> {
@@ -105,28 +124,43 @@ interface StatusRow {
   type?: unknown;
   status?: unknown;
   application?: unknown;
+  subApplication?: unknown;
+  held?: unknown;
+  deleted?: unknown;
+}
+
+function label(value: unknown, fallback: string): string {
+  return typeof value === 'string' && value ? value : fallback;
+}
+
+function increment(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
 }
 
 /** Counts executions among status rows, skipping containers, with where they went. */
 export function countStatuses(source: string, rows: readonly unknown[]): SourceFetchResult {
   const byStatus: Record<string, number> = {};
   const byApplication: Record<string, number> = {};
+  const bySubApplication: Record<string, number> = {};
+  const flags: Record<string, number> = {};
   let count = 0;
   let containers = 0;
   rows.forEach((row: unknown, index) => {
     if (typeof row !== 'object' || row === null) throw new MissingCountError(source, `statuses[${index}] is not an object`);
-    const { type, status, application } = row as StatusRow;
+    const { type, status, application, subApplication, held, deleted } = row as StatusRow;
     if (typeof type === 'string' && CONTAINER_TYPES.has(type)) {
       containers++;
       return;
     }
     count++;
-    const statusKey = typeof status === 'string' && status ? status : 'Unknown';
-    const applicationKey = typeof application === 'string' && application ? application : '(none)';
-    byStatus[statusKey] = (byStatus[statusKey] ?? 0) + 1;
-    byApplication[applicationKey] = (byApplication[applicationKey] ?? 0) + 1;
+    const applicationKey = label(application, '(none)');
+    increment(byStatus, label(status, 'Unknown'));
+    increment(byApplication, applicationKey);
+    increment(bySubApplication, `${applicationKey}/${label(subApplication, '(none)')}`);
+    if (held === true) increment(flags, 'held');
+    if (deleted === true) increment(flags, 'deleted');
   });
-  const breakdown: CountBreakdown = { byStatus, byApplication };
+  const breakdown: CountBreakdown = { byStatus, byApplication, bySubApplication, flags };
   const note = containers > 0 ? `${formatCount(count)} jobs, ${formatCount(containers)} folders skipped` : `${formatCount(count)} jobs`;
   return { count, breakdown, note };
 }

@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 export interface CountBreakdown {
   byStatus?: Record<string, number>;
   byApplication?: Record<string, number>;
+  bySubApplication?: Record<string, number>;
+  /** Jobs counted that are also flagged `held` or `deleted`. */
+  flags?: Record<string, number>;
 }
 
 export interface SourceFetchResult {

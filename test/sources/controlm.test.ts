@@ -135,6 +135,11 @@ describe('controlm source, jobs-status mode', () => {
     expect((error as SourcePartialError).describe()).toMatch(/returned 50 of 124 .*raise pageLimit/);
   });
 
+  it('names the partition that came back capped', async () => {
+    const source = controlm({ mode: 'jobs-status', pageLimit: 50, partitions: [{ application: 'HR' }, { application: 'FIN' }] });
+    await expect(source.fetchCount(fetchContext())).rejects.toThrow(/returned 50 of 84 jobs for application=FIN/);
+  });
+
   it('rejects a statuses answer with invalid counters', async () => {
     simulator.script('GET', 'run/jobs/status', [{ body: { statuses: [], returned: 0, total: 'many' } }, { body: { returned: 0, total: 0 } }]);
     await expect(controlm({ mode: 'jobs-status' }).fetchCount(fetchContext())).rejects.toThrow(/total is a string/);

@@ -93,7 +93,8 @@ export class ControlmSimulator {
   }
 
   private statuses(request: RecordedRequest): Reply {
-    const jobs = this.options.jobs ?? [];
+    const filters = (['application', 'folder', 'ctm', 'status'] as const).filter((key) => request.query.has(key));
+    const jobs = (this.options.jobs ?? []).filter((job) => filters.every((key) => job[key] === request.query.get(key)));
     const limit = Math.min(Number(request.query.get('limit') ?? 1000), this.options.maxRows ?? Infinity);
     const statuses = jobs.slice(0, limit);
     return { body: { statuses, returned: statuses.length, total: jobs.length } };

@@ -83,7 +83,12 @@ describe('countStatuses', () => {
     expect(result).toEqual({
       count: 3,
       note: '3 jobs, 2 folders skipped',
-      breakdown: { byStatus: { 'Ended OK': 1, 'Ended Not OK': 1, 'Wait User': 1 }, byApplication: { FIN: 1, HR: 1, '(none)': 1 } },
+      breakdown: {
+        byStatus: { 'Ended OK': 1, 'Ended Not OK': 1, 'Wait User': 1 },
+        byApplication: { FIN: 1, HR: 1, '(none)': 1 },
+        bySubApplication: { 'FIN/(none)': 1, 'HR/(none)': 1, '(none)/(none)': 1 },
+        flags: {},
+      },
     });
   });
   it('refuses rows that are not objects', () => {
