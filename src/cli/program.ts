@@ -4,6 +4,7 @@ import { CliContext, type CliIO, type CommandRegistrar, type GlobalOptions } fro
 import { EXIT, ExitCode } from './exit.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerRunCommands } from './commands/run.js';
+import { registerRetentionCommands } from './commands/retention.js';
 import { registerRunsCommands } from './commands/runs.js';
 import { registerScheduleCommands } from './commands/schedule.js';
 import { registerStartCommandsWith, type RoleStarters } from './commands/start.js';
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIO, options: ProgramOptions = {}): Command {
     registerRunsCommands,
     registerScheduleCommands,
     registerAdminCommands,
+    registerRetentionCommands,
     registerStartCommandsWith(options.starters ?? {}),
     ...(options.extraCommands ?? []),
   ];
