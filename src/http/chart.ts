@@ -15,9 +15,10 @@ export function dailyTotalsChart(rows: readonly DailyTotal[], limit: number): Sa
   const slot = plotWidth / rows.length;
   const y = (value: number) => PAD.top + plotHeight - (value / top) * plotHeight;
   const bars = rows.map((row, index) => {
-    const x = PAD.left + index * slot + slot * 0.1;
+    const barWidth = Math.max(1, Math.min(slot * 0.8, 40));
+    const x = PAD.left + index * slot + (slot - barWidth) / 2;
     const barTop = y(row.total);
-    return html`<rect x="${x.toFixed(1)}" y="${barTop.toFixed(1)}" width="${Math.max(1, slot * 0.8).toFixed(1)}" height="${(PAD.top + plotHeight - barTop).toFixed(1)}" fill="${row.total > row.limit ? '#b3261e' : '#3a6ff7'}"><title>${row.businessDate}: ${formatCount(row.total)}</title></rect>`;
+    return html`<rect x="${x.toFixed(1)}" y="${barTop.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(PAD.top + plotHeight - barTop).toFixed(1)}" fill="${row.total > row.limit ? '#b3261e' : '#3a6ff7'}"><title>${row.businessDate}: ${formatCount(row.total)}</title></rect>`;
   });
   const limitY = y(limit).toFixed(1);
   const first = rows[0]?.businessDate ?? '';

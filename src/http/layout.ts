@@ -53,7 +53,11 @@ header a { color: #cfe0ff; margin-right: 1rem; } .who { margin-left: auto; }
 main { padding: 1rem 1.2rem; } table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #e3e6ee; } th a { color: inherit; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.status-success { color: #0a7a2f; } .status-error { color: #b3261e; font-weight: 600; } .status-pending, .status-processing { color: #8a5a00; }
+[class^=status-] { display: inline-block; padding: .05rem .55rem; border-radius: 999px; font-size: 12px; font-weight: 600; }
+.status-success { background: #e3f5e8; color: #0a6a29; } .status-error { background: #fde7e7; color: #a1221b; }
+.status-pending, .status-processing { background: #fff3d6; color: #7a4f00; }
+#new-run { display: flex; flex-direction: column; gap: .7rem; max-width: 32rem; } #new-run button, #login button { align-self: flex-start; }
+#login { display: flex; flex-direction: column; gap: .7rem; max-width: 20rem; } fieldset { border: 1px solid #d5d9e3; border-radius: 4px; }
 .counts a { display: inline-block; margin-right: 1rem; padding: .2rem .6rem; border-radius: 4px; background: #eef1f7; text-decoration: none; color: inherit; }
 .counts a.active { background: #1d2330; color: #fff; } form.filters { display: flex; gap: .6rem; flex-wrap: wrap; align-items: end; }
 label { display: flex; flex-direction: column; font-size: 12px; color: #555; } .field-error { color: #b3261e; font-size: 12px; }

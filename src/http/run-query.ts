@@ -4,6 +4,8 @@ import { RUN_SORT_COLUMNS, type RunCursor, type RunFilters, type RunSort } from 
 import { RUN_STATUS_NAMES } from '../persistence/schema.js';
 import { toFieldIssues } from './errors.js';
 
+export const MAX_PAGE_SIZE = 200;
+
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item)]).transform((value) => (Array.isArray(value) ? value : [value]) as z.output<T>[]);
 
@@ -17,7 +19,8 @@ export const runListQuerySchema = z.strictObject({
   sort: z.enum(Object.keys(RUN_SORT_COLUMNS) as [keyof typeof RUN_SORT_COLUMNS, ...(keyof typeof RUN_SORT_COLUMNS)[]]).default('created'),
   dir: z.enum(['asc', 'desc']).default('desc'),
   cursor: z.string().max(500).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** Capped, not refused: a bookmarked `limit=1000` still works, with at most 200 rows. */
+  limit: z.coerce.number().int().min(1).default(50).transform((limit) => Math.min(limit, MAX_PAGE_SIZE)),
 });
 
 export type RunListQuery = z.output<typeof runListQuerySchema>;

@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceUnavailableError } from '../../src/errors.js';
@@ -16,12 +18,19 @@ let browser: Browser;
 const spa = scriptedSource('SPA', [21_000]);
 const upctm = scriptedSource('UPCTM', [27_000]);
 const consoleErrors: string[] = [];
+const SCREENSHOTS = path.join('test-artifacts', 'screenshots');
+
+/** Full-page screenshots of each page, kept as test artifacts to look at. */
+async function snap(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
 
 beforeAll(async () => {
   harness = await createHarness(await webUsersConfig());
   harness.startWorkers([spa, upctm]);
   web = await startHarnessWeb(harness);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  await mkdir(SCREENSHOTS, { recursive: true });
   for (const client of ['acme', 'acme', 'globex']) {
     const run = await harness.producer.enqueueRun({ trigger: 'manual', parameters: { client } });
     await waitForRunFinished(harness.runs, run.name, { timeoutMs: 15_000, intervalMs: 20 });
@@ -64,9 +73,14 @@ describe('runs dashboard in a browser', () => {
     await page.goBack();
     await page.waitForURL((url) => !url.searchParams.has('client'));
     expect(await page.locator('#runs tbody tr').count()).toBe(3);
+    await snap(page, 'runs');
     await page.click('.counts a:has-text("success")');
     await page.waitForURL(/status=success/);
     expect(await page.locator('#runs tbody tr').count()).toBe(3);
+    await page.click('.counts a:has-text("error")');
+    await page.waitForURL(/status=error/);
+    expect(await page.textContent('#runs tbody')).toContain('No runs match these filters.');
+    await snap(page, 'runs-empty');
     await page.close();
   });
 
@@ -79,6 +93,7 @@ describe('runs dashboard in a browser', () => {
     expect(await page.locator('#log tr').count()).toBeGreaterThan(3);
     expect(await page.getAttribute('#jobs a >> nth=0', 'href')).toMatch(/^\/admin\/queues\/queue\/aggregate\/run-\d{14}/);
     expect(await page.locator('#retry').count()).toBe(0);
+    await snap(page, 'run-detail');
     await page.close();
   });
 
@@ -88,6 +103,7 @@ describe('runs dashboard in a browser', () => {
     await page.fill('input[name=client]', 'not valid!');
     await page.click('#new-run button[type=submit]');
     expect(await page.textContent('#error-client')).toMatch(/use letters/);
+    await snap(page, 'new-run-error');
     await page.fill('input[name=client]', 'initech');
     await page.check('input[name=sources][value=SPA]');
     await page.click('#new-run button[type=submit]');
@@ -96,6 +112,7 @@ describe('runs dashboard in a browser', () => {
     await page.locator('#total', { hasText: '21,000' }).waitFor({ timeout: 15_000 });
     await page.goto(`${web.url}/audit`);
     expect(await page.textContent('#audit tbody tr:first-child')).toMatch(/otto.*operator.*run\.start/s);
+    await snap(page, 'audit');
     await page.close();
   });
 
@@ -107,6 +124,7 @@ describe('runs dashboard in a browser', () => {
     const page = await loggedIn('otto');
     await page.goto(`${web.url}/runs/${failed.name}`);
     expect(await page.textContent('#run-message')).toMatch(/SPA: HTTP 503/);
+    await snap(page, 'run-failed');
     await page.click('#retry');
     await page.waitForURL((url) => url.pathname !== `/runs/${failed.name}`);
     expect(await page.textContent('main')).toContain(`Retry #1 of ${failed.name}`);
@@ -118,7 +136,17 @@ describe('runs dashboard in a browser', () => {
     await page.goto(`${web.url}/totals`);
     expect(await page.locator('#totals-chart rect').count()).toBeGreaterThan(0);
     expect(await page.locator('#limit-line').count()).toBe(1);
+    await snap(page, 'totals');
     await page.close();
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('opens Bull Board with every jobtally queue', async () => {
+    const page = await loggedIn('otto');
+    await page.click('nav a:has-text("Queues")');
+    await page.waitForURL(/\/admin\/queues/);
+    for (const queue of ['fetch', 'aggregate', 'schedule']) await page.getByText(queue, { exact: true }).first().waitFor({ timeout: 15_000 });
+    await snap(page, 'bull-board');
+    await page.close();
   });
 });

@@ -144,6 +144,32 @@ describe('JSON API', () => {
 });
 
 describe('pages', () => {
+  it('treats SQL metacharacters in every filter as plain text and caps the page size', async () => {
+    const session = new Session(web.url);
+    await session.login('vera', PASSWORDS.viewer);
+    const hostile = encodeURIComponent("x' or '1'='1'; drop table job_logs; --");
+    for (const field of ['client', 'job']) {
+      const response = await session.request(`/runs?${field}=${hostile}`);
+      expect(response.status, field).toBe(200);
+      expect(await response.text()).toContain('No runs match these filters.');
+    }
+    expect((await session.request(`/runs?from=${hostile}`)).status).toBe(422);
+    expect((await session.request(`/runs?sort=${hostile}`)).status).toBe(422);
+    const capped = (await (await api('/api/runs?limit=100000', { auth: viewer })).json()) as { runs: unknown[] };
+    expect(capped.runs.length).toBeLessThanOrEqual(200);
+    expect((await api('/api/runs?limit=1', { auth: viewer }).then((response) => response.json()) as { runs: unknown[] }).runs).toHaveLength(1);
+    expect((await harness.runs.listRuns({}, { limit: 1 })).rows).toHaveLength(1);
+  });
+
+  it('answers an unknown run with a 404 page', async () => {
+    const session = new Session(web.url);
+    await session.login('vera', PASSWORDS.viewer);
+    const response = await session.request('/runs/20200101000000');
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await response.text()).toMatch(/run 20200101000000 not found/);
+  });
+
   it('needs a CSRF token for actions, records them in the audit log, and shows field errors', async () => {
     const session = new Session(web.url);
     await session.login('otto', PASSWORDS.operator);
