@@ -3,6 +3,7 @@ import { ConfigError, InputError, isJobtallyError, NotFoundError, type JobtallyE
 import { CliContext, type CliIO, type CommandRegistrar, type GlobalOptions } from './context.js';
 import { EXIT, ExitCode } from './exit.js';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerRetentionCommands } from './commands/retention.js';
 import { registerRunsCommands } from './commands/runs.js';
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIO, options: ProgramOptions = {}): Command {
     registerRunsCommands,
     registerScheduleCommands,
     registerAdminCommands,
+    registerDoctorCommand,
     registerRetentionCommands,
     registerStartCommandsWith(options.starters ?? {}),
     ...(options.extraCommands ?? []),

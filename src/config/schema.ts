@@ -222,6 +222,8 @@ export const configFileSchema = z.strictObject({
     })
     .prefault({}),
   web: webConfigSchema.prefault({}),
+  /** Worker and scheduler roles serve /metrics, /livez and /readyz here when a port is set. */
+  metrics: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65_535).optional() }).prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
   dataDir: z.string().min(1).optional(),
 });

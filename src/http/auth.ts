@@ -18,8 +18,14 @@ export function principalOf(response: Response): Principal | undefined {
   return (response.locals as { principal?: Principal }).principal;
 }
 
+/** Verified Basic credentials are remembered this long, so API clients do not pay scrypt per call. */
+const BASIC_CACHE_MS = 5 * 60_000;
+const BASIC_CACHE_SIZE = 1000;
+
 export class Authenticator {
   readonly #secret: Buffer;
+  /** HMAC of the Authorization header → principal; only successful logins are kept. */
+  readonly #verified = new Map<string, { principal: Principal; until: number }>();
 
   constructor(private readonly web: Config['web']) {
     this.#secret = web.sessionSecret ? Buffer.from(web.sessionSecret.reveal()) : randomBytes(32);
@@ -67,11 +73,23 @@ export class Authenticator {
         return;
       }
       const basic = parseBasic(request.headers.authorization);
-      const principal = basic ? await this.checkPassword(basic.name, basic.password) : this.readSession((request.cookies as Record<string, string | undefined>)[SESSION_COOKIE]);
+      const principal = basic ? await this.checkBasic(request.headers.authorization ?? '', basic) : this.readSession((request.cookies as Record<string, string | undefined>)[SESSION_COOKIE]);
       if (basic && !principal) markFailedLogin(response);
       (response.locals as { principal?: Principal | undefined }).principal = principal;
       next();
     };
+  }
+
+  private async checkBasic(header: string, basic: { name: string; password: string }, now = Date.now()): Promise<Principal | undefined> {
+    const key = this.sign(header);
+    const cached = this.#verified.get(key);
+    if (cached && cached.until > now) return cached.principal;
+    const principal = await this.checkPassword(basic.name, basic.password);
+    if (principal) {
+      if (this.#verified.size >= BASIC_CACHE_SIZE) this.#verified.clear();
+      this.#verified.set(key, { principal, until: now + BASIC_CACHE_MS });
+    }
+    return principal;
   }
 
   private sign(payload: string): string {

@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import helmet from 'helmet';
 import { ConfigError, InputError } from '../errors.js';
 import type { AppContext } from '../lifecycle/app.js';
+import { healthRouter } from '../health/router.js';
 import { AuditRepository } from '../persistence/audit-repository.js';
 import { ALL_QUEUE_NAMES } from '../queues/names.js';
 import { createApiRouter } from './api.js';
@@ -52,6 +53,9 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
   web.use(cookieParser());
   web.use(express.urlencoded({ extended: false, limit: MAX_BODY }));
   web.use(express.json({ limit: MAX_BODY }));
+  // Probes and scrapes come from machines, not people: no login, and they reveal no secret.
+  web.use(healthRouter({ connection: app.connection, database: app.database }));
+  web.use(app.metrics.router());
   for (const router of options.extraRouters ?? []) web.use(router);
 
   web.get('/assets/app.css', (_request, response) => void response.type('text/css').set('cache-control', 'max-age=300').send(ASSET_CSS));

@@ -13,6 +13,7 @@ import { QUEUE_NAMES } from '../queues/names.js';
 import { createQueueSet, type QueueSet } from '../queues/queues.js';
 import { syncSchedules } from '../queues/scheduler.js';
 import { createSource } from '../sources/index.js';
+import { Metrics } from '../telemetry/metrics.js';
 import type { CountSource } from '../sources/types.js';
 import { resolveRedis, type RedisEndpoint } from './redis.js';
 
@@ -31,6 +32,7 @@ export interface AppContext {
   writer: RunWriter;
   producer: RunProducer;
   alerts: AlertSink;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -63,7 +65,8 @@ export async function openApp(config: Config, logger: Logger, options: OpenAppOp
     const runs = new RunsRepository(database.db);
     const writer = new RunWriter(database.db);
     const producer = new RunProducer({ config, runs, writer, flowProducer: queueSet.flowProducer, logger });
-    return { config, logger, database, redis, connection, queueSet, runs, writer, producer, alerts: options.alerts ?? logAlertSink(logger), close: closeAll };
+    const metrics = new Metrics({ queues: Object.values(queueSet.queues), db: database.db });
+    return { config, logger, database, redis, connection, queueSet, runs, writer, producer, alerts: options.alerts ?? logAlertSink(logger), metrics, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
@@ -92,6 +95,8 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
         alerts: app.alerts,
         logger,
         nearLimitPercent: config.nearLimitPercent,
+        onFetch: app.metrics.onFetch,
+        onRunFinished: app.metrics.onRunFinished,
       }),
     );
   }

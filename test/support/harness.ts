@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import type { AlertEvent, AlertSink } from '../../src/notify/events.js';
 import { RunProducer } from '../../src/flow/producer.js';
+import type { ProcessorDeps } from '../../src/flow/processors.js';
 import { startFlowWorkers, type WorkerGroup } from '../../src/flow/workers.js';
 import { RunsRepository } from '../../src/persistence/runs-repository.js';
 import { RunWriter } from '../../src/persistence/writer.js';
@@ -21,7 +22,7 @@ export interface Harness {
   producer: RunProducer;
   alerts: AlertEvent[];
   logger: Logger;
-  startWorkers(sources: CountSource[]): WorkerGroup;
+  startWorkers(sources: CountSource[], observers?: Pick<ProcessorDeps, 'onFetch' | 'onRunFinished'>): WorkerGroup;
   close(): Promise<void>;
 }
 
@@ -64,13 +65,14 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}): Pr
     producer,
     alerts,
     logger,
-    startWorkers(sources) {
+    startWorkers(sources, observers = {}) {
       const group = startFlowWorkers({ connection, prefix, logger }, config, {
         writer,
         sources: new Map(sources.map((source) => [source.name, source])),
         alerts: alertSink,
         logger,
         nearLimitPercent: config.nearLimitPercent,
+        ...observers,
       });
       groups.push(group);
       return group;

@@ -2,6 +2,7 @@ import { hashPassword } from '../../src/http/passwords.js';
 import { startWebServer, type WebServer } from '../../src/http/server.js';
 import type { AppContext } from '../../src/lifecycle/app.js';
 import { logAlertSink } from '../../src/notify/events.js';
+import { Metrics } from '../../src/telemetry/metrics.js';
 import type { Harness } from './harness.js';
 
 export const PASSWORDS = { viewer: 'viewer-password-1', operator: 'operator-password-1' };
@@ -33,6 +34,7 @@ export function startHarnessWeb(harness: Harness): Promise<WebServer> {
     writer: harness.writer,
     producer: harness.producer,
     alerts: logAlertSink(harness.logger),
+    metrics: new Metrics({ queues: Object.values(harness.queueSet.queues), db: harness.database.db }),
     close: () => Promise.resolve(),
   };
   return startWebServer(app);

@@ -5,6 +5,7 @@ import { formatCount } from '../../format.js';
 import { openApp, ROLES, startRoles, type AppContext, type Role } from '../../lifecycle/app.js';
 import { installShutdown } from '../../lifecycle/shutdown.js';
 import { RUN_STATUS } from '../../persistence/schema.js';
+import { startMetricsServer } from '../../telemetry/metrics-server.js';
 import type { CliContext, CommandRegistrar } from '../context.js';
 
 interface StartOptions {
@@ -31,9 +32,11 @@ export function registerStartCommandsWith(starters: RoleStarters): CommandRegist
         const app = await openApp(config, logger, { migrate: true, redisRole: 'worker' });
         let running;
         let web: { url: string; close(): Promise<void> } | undefined;
+        let metricsServer: { url: string; close(): Promise<void> } | undefined;
         try {
           running = await startRoles(app, roles);
           if (roles.includes('web') && starters.web) web = await starters.web(app);
+          else if (config.metrics.port !== undefined) metricsServer = await startMetricsServer(app, config.metrics.host, config.metrics.port);
         } catch (error) {
           await running?.stop(true);
           await app.close();
@@ -48,11 +51,13 @@ export function registerStartCommandsWith(starters: RoleStarters): CommandRegist
           },
           stop: async (force) => {
             await web?.close();
+            await metricsServer?.close();
             await running.stop(force);
             await app.close();
           },
         });
         printBanner(cli, app, roles, web?.url);
+        if (metricsServer) cli.io.stdout(`  metrics   ${metricsServer.url}/metrics`);
         if (options.runNow) await firstRun(cli, app, roles.includes('worker'));
         await stopped;
       });

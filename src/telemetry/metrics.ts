@@ -1,0 +1,96 @@
+import type { Queue } from 'bullmq';
+import express from 'express';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { sql } from 'drizzle-orm';
+import { queryRows, type Database } from '../persistence/db.js';
+
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children'] as const;
+
+export interface MetricsDeps {
+  queues: readonly Queue[];
+  db: Database;
+}
+
+/**
+ * The process's Prometheus registry. Flow counters are fed by processor hooks; queue depths, the
+ * last totals and staleness are read at scrape time, so every role reports the same truth.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #runsFinished: Counter<'status' | 'trigger'>;
+  readonly #fetchDuration: Histogram<'source' | 'outcome'>;
+
+  constructor(deps: MetricsDeps) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    // Gauges that prom-client names like counters; `promtool check metrics` rightly rejects them.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+    this.#runsFinished = new Counter({ name: 'jobtally_runs_finished_total', help: 'Runs finished, by outcome and trigger.', labelNames: ['status', 'trigger'], registers });
+    this.#fetchDuration = new Histogram({
+      name: 'jobtally_source_fetch_duration_seconds',
+      help: 'Time to fetch one source count, by source and outcome.',
+      labelNames: ['source', 'outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    new Gauge({
+      name: 'jobtally_queue_jobs',
+      help: 'Jobs in each jobtally queue, by state.',
+      labelNames: ['queue', 'state'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const queue of deps.queues) {
+          const counts = await queue.getJobCounts(...JOB_STATES);
+          for (const state of JOB_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+        }
+      },
+    });
+    // The three per-client gauges are collected concurrently; one query per scrape feeds them all.
+    let snapshot: { at: number; rows: ReturnType<typeof latestTotals> } | undefined;
+    const latest = () => {
+      if (!snapshot || Date.now() - snapshot.at > 1000) snapshot = { at: Date.now(), rows: latestTotals(deps.db) };
+      return snapshot.rows;
+    };
+    const perClient = (name: string, help: string, value: (row: Awaited<ReturnType<typeof latestTotals>>[number]) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['client'],
+        registers,
+        async collect() {
+          this.reset();
+          for (const row of await latest()) this.set({ client: row.client }, value(row));
+        },
+      });
+    perClient('jobtally_license_units_used', 'License units used: the total of the latest successful run, per client.', (row) => row.total);
+    perClient('jobtally_license_limit', 'License limit the latest successful run was checked against, per client.', (row) => row.limit);
+    perClient('jobtally_seconds_since_last_success', 'Seconds since the latest successful run, per client.', (row) => Math.max(0, (Date.now() - new Date(row.created_at).getTime()) / 1000));
+  }
+
+  readonly onFetch = (source: string, outcome: 'success' | 'error', durationMs: number): void => {
+    this.#fetchDuration.observe({ source, outcome }, durationMs / 1000);
+  };
+
+  readonly onRunFinished = (outcome: 'success' | 'error', trigger: string): void => {
+    this.#runsFinished.inc({ status: outcome, trigger });
+  };
+
+  router(): express.Router {
+    const router = express.Router();
+    router.get('/metrics', async (_request, response) => {
+      response.type(this.registry.contentType).send(await this.registry.metrics());
+    });
+    return router;
+  }
+}
+
+/** One index probe per client (clients come from the small run_status_counts table). */
+function latestTotals(db: Database) {
+  return queryRows<{ client: string; total: number; limit: number; created_at: string }>(
+    db,
+    sql`select c.client, t.total::float8 as total, t."limit"::float8 as "limit", t.created_at
+      from (select distinct client from run_status_counts) c
+      cross join lateral (select total, "limit", created_at from totals where totals.client = c.client order by business_date desc, created_at desc limit 1) t`,
+  );
+}
