@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { runNameBase } from '../runs/names.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
@@ -218,10 +218,9 @@ export class RunsRepository {
     if (filters.since) conditions.push(gte(jobLogs.createdAt, filters.since));
     if (filters.until) conditions.push(lt(jobLogs.createdAt, filters.until));
     if (page.cursor) {
-      const value = sort.column === 'created' ? new Date(page.cursor.value) : page.cursor.value;
-      const beyond = sort.direction === 'desc' ? lt : gt;
-      const after = or(beyond(column, value), and(eq(column, value), beyond(jobLogs.id, page.cursor.id)));
-      if (after) conditions.push(after);
+      const value = sort.column === 'created' ? sql`${String(page.cursor.value)}::timestamptz` : sql`${page.cursor.value}`;
+      // A row comparison, not an OR of two conditions: Postgres turns it into one index range scan.
+      conditions.push(sort.direction === 'desc' ? sql`(${column}, ${jobLogs.id}) < (${value}, ${page.cursor.id})` : sql`(${column}, ${jobLogs.id}) > (${value}, ${page.cursor.id})`);
     }
     const order = sort.direction === 'desc' ? desc : asc;
     const rows = await this.db

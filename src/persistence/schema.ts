@@ -56,6 +56,7 @@ export const jobLogs = pgTable(
     index('job_logs_status_created_at_idx').on(table.status, table.createdAt, table.id),
     index('job_logs_created_at_idx').on(table.createdAt, table.id),
     index('job_logs_client_created_at_idx').on(table.client, table.createdAt, table.id),
+    index('job_logs_retried_from_idx').on(table.retriedFrom).where(sql`${table.retriedFrom} is not null`),
     check('job_logs_name_format', sql`${table.name} ~ '^[0-9]{14}(_[0-9]+)?$'`),
     check('job_logs_status_range', sql`${table.status} between 0 and 3`),
     check('job_logs_trigger_values', sql`${table.trigger} in ('schedule', 'manual', 'retry', 'api')`),

@@ -1,0 +1,1 @@
+CREATE INDEX "job_logs_retried_from_idx" ON "job_logs" USING btree ("retried_from") WHERE "job_logs"."retried_from" is not null;
