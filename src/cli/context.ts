@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { loadConfig, type Config } from '../config/load.js';
+import { loadConfig, secretValues, type Config } from '../config/load.js';
 import { openApp, type AppContext, type OpenAppOptions } from '../lifecycle/app.js';
 import { createLogger } from '../telemetry/logger.js';
 
@@ -40,7 +40,7 @@ export class CliContext {
    */
   createLogger(config: Config, forService = false): Logger {
     const level = this.options.verbose ? 'debug' : forService ? config.log.level : 'warn';
-    return createLogger({ level, pretty: this.options.pretty, ...(forService ? {} : { destination: process.stderr }) });
+    return createLogger({ level, pretty: this.options.pretty, secrets: secretValues(config), ...(forService ? {} : { destination: process.stderr }) });
   }
 
   /** Opens the app for one command and always closes it. */

@@ -181,3 +181,15 @@ function parsePort(text: string): number {
   }
   return port;
 }
+
+/** Every resolved secret value in the config, for scrubbing output. */
+export function secretValues(config: Config): string[] {
+  const values: string[] = [];
+  const walk = (value: unknown): void => {
+    if (value instanceof Secret) values.push(value.reveal());
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (typeof value === 'object' && value !== null) Object.values(value).forEach(walk);
+  };
+  walk(config);
+  return values.filter((value) => value !== '');
+}

@@ -157,6 +157,41 @@ export const scheduleSchema = z
     message: 'set exactly one of every or cron',
   });
 
+export const ALERT_KINDS = ['run-failed', 'limit-exceeded', 'near-limit', 'stale'] as const;
+
+const channelBase = {
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use lowercase letters, digits and -'),
+  /** Only these events go to this channel (default: all). */
+  events: z.array(z.enum(ALERT_KINDS)).min(1).optional(),
+};
+
+export const alertChannelSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...channelBase, type: z.literal('webhook'), url: secretRefSchema, hmacSecret: secretRefSchema.optional() }),
+  z.strictObject({ ...channelBase, type: z.literal('teams'), url: secretRefSchema }),
+  z.strictObject({ ...channelBase, type: z.literal('slack'), url: secretRefSchema }),
+  z.strictObject({
+    ...channelBase,
+    type: z.literal('email'),
+    smtp: z.strictObject({
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65_535).default(587),
+      secure: z.boolean().default(false),
+      user: z.string().optional(),
+      password: secretRefSchema.optional(),
+    }),
+    from: z.string().min(3),
+    to: z.array(z.string().min(3)).min(1),
+  }),
+]);
+
+export const alertsConfigSchema = z.strictObject({
+  channels: z.array(alertChannelSchema).default([]),
+  /** The scheduler alerts when no run succeeded for this long (per client with runs). */
+  staleAfterMs: durationMs.default(30 * 60_000),
+  attempts: z.number().int().positive().max(50).default(8),
+  backoffMs: durationMs.default(5000),
+});
+
 export const WEB_ROLES = ['viewer', 'operator'] as const;
 
 export const webUserSchema = z.strictObject({
@@ -222,6 +257,7 @@ export const configFileSchema = z.strictObject({
     })
     .prefault({}),
   web: webConfigSchema.prefault({}),
+  alerts: alertsConfigSchema.prefault({}),
   /** Worker and scheduler roles serve /metrics, /livez and /readyz here when a port is set. */
   metrics: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65_535).optional() }).prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),

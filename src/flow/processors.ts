@@ -15,6 +15,8 @@ export interface ProcessorDeps {
   alerts: AlertSink;
   logger: Logger;
   nearLimitPercent: number;
+  /** Blanks secret values out of error text before it is stored or shown (servers echo keys). */
+  redact?: (text: string) => string;
   /** Observers for metrics; optional so processors work without telemetry. */
   onFetch?: (source: string, outcome: 'success' | 'error', durationMs: number) => void;
   onRunFinished?: (outcome: 'success' | 'error', trigger: string, client: string, total?: number, limit?: number) => void;
@@ -48,7 +50,7 @@ export function createFetchProcessor(deps: ProcessorDeps) {
       return { source: sourceName, count: result.count };
     } catch (error) {
       deps.onFetch?.(sourceName, 'error', performance.now() - started);
-      const reason = errorMessage(error);
+      const reason = (deps.redact ?? String)(errorMessage(error));
       const attempts = job.opts.attempts ?? 1;
       if (!isFinalAttempt(job, error)) {
         logger.warn({ err: error, attempt: job.attemptsMade + 1 }, 'source fetch failed; will retry');
@@ -93,7 +95,7 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
       return { total: result.total };
     } catch (error) {
       if (!(error instanceof MissingCountError || error instanceof LimitExceededError)) {
-        if (isFinalAttempt(job, error)) await failRun(deps, data, `could not store the result: ${errorMessage(error)}`);
+        if (isFinalAttempt(job, error)) await failRun(deps, data, `could not store the result: ${(deps.redact ?? String)(errorMessage(error))}`);
         throw error;
       }
       const outcome = await deps.writer.failRun(data.runId, error.message, [{ level: 'error', message: `Run failed: ${error.describe()}` }]);

@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../config/load.js';
+import { secretValues, type Config } from '../config/load.js';
 import { RunProducer } from '../flow/producer.js';
 import { startSweeper } from '../flow/sweeper.js';
 import { startFlowWorkers, startScheduleWorker, type WorkerGroup } from '../flow/workers.js';
 import { logAlertSink, type AlertSink } from '../notify/events.js';
+import { QueueAlertSink, startAlertWorker } from '../notify/queue-sink.js';
+import { startStalenessCheck } from '../notify/staleness.js';
 import { openDatabase, type DatabaseHandle } from '../persistence/db.js';
 import { RunsRepository } from '../persistence/runs-repository.js';
 import { RunWriter } from '../persistence/writer.js';
@@ -13,6 +15,7 @@ import { QUEUE_NAMES } from '../queues/names.js';
 import { createQueueSet, type QueueSet } from '../queues/queues.js';
 import { syncSchedules } from '../queues/scheduler.js';
 import { createSource } from '../sources/index.js';
+import { scrubSecrets } from '../telemetry/logger.js';
 import { Metrics } from '../telemetry/metrics.js';
 import type { CountSource } from '../sources/types.js';
 import { resolveRedis, type RedisEndpoint } from './redis.js';
@@ -65,8 +68,9 @@ export async function openApp(config: Config, logger: Logger, options: OpenAppOp
     const runs = new RunsRepository(database.db);
     const writer = new RunWriter(database.db);
     const producer = new RunProducer({ config, runs, writer, flowProducer: queueSet.flowProducer, logger });
-    const metrics = new Metrics({ queues: Object.values(queueSet.queues), db: database.db });
-    return { config, logger, database, redis, connection, queueSet, runs, writer, producer, alerts: options.alerts ?? logAlertSink(logger), metrics, close: closeAll };
+    const metrics = new Metrics({ queues: Object.values(queueSet.queues), runs });
+    const alerts = options.alerts ?? (config.alerts.channels.length > 0 ? new QueueAlertSink(queueSet.queues[QUEUE_NAMES.alert], config.alerts, logger) : logAlertSink(logger));
+    return { config, logger, database, redis, connection, queueSet, runs, writer, producer, alerts, metrics, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
@@ -95,10 +99,15 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
         alerts: app.alerts,
         logger,
         nearLimitPercent: config.nearLimitPercent,
+        redact: secretScrubber(config),
         onFetch: app.metrics.onFetch,
         onRunFinished: app.metrics.onRunFinished,
       }),
     );
+  }
+  if (roles.includes('worker') && config.alerts.channels.length > 0) {
+    const alertWorker = startAlertWorker(setup, config.alerts, { publicUrl: config.web.publicUrl });
+    workers.push({ workers: [alertWorker], close: (force) => alertWorker.close(force) });
   }
   const timers: { stop(): void }[] = [];
   if (roles.includes('scheduler')) {
@@ -106,6 +115,8 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
     workers.push(startScheduleWorker(setup, app.producer));
     const sweep = { runs: app.runs, writer: app.writer, aggregateQueue: app.queueSet.queues[QUEUE_NAMES.aggregate], logger, stuckAfterMs: config.runs.stuckAfterMs };
     timers.push(startSweeper(sweep, Math.min(Math.max(config.runs.stuckAfterMs / 4, 1000), 60_000)));
+    const staleness = { runs: app.runs, alerts: app.alerts, logger, staleAfterMs: config.alerts.staleAfterMs, timezone: config.timezone };
+    timers.push(startStalenessCheck(staleness, Math.min(Math.max(config.alerts.staleAfterMs / 4, 1000), 60_000)));
   }
   return {
     workers,
@@ -114,4 +125,9 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
       await Promise.all(workers.map((group) => group.close(force)));
     },
   };
+}
+
+export function secretScrubber(config: Config): (text: string) => string {
+  const secrets = secretValues(config);
+  return (text) => scrubSecrets(text, secrets);
 }

@@ -81,6 +81,13 @@ export interface RunListRow extends JobLog {
   limit: number | null;
 }
 
+export interface LatestTotal {
+  client: string;
+  total: number;
+  limit: number;
+  createdAt: Date;
+}
+
 export interface DailyTotal {
   businessDate: string;
   total: number;
@@ -277,6 +284,23 @@ export class RunsRepository {
       .where(and(inArray(jobLogs.status, [RUN_STATUS.pending, RUN_STATUS.processing]), lt(jobLogs.updatedAt, olderThan)))
       .orderBy(asc(jobLogs.updatedAt))
       .limit(limit);
+  }
+
+  /** The latest successful total of each client: one index probe per client (clients come from the small counts table). */
+  async latestTotalPerClient(): Promise<LatestTotal[]> {
+    const rows = await queryRows<{ client: string; total: number; limit: number; created_at: string | Date }>(
+      this.db,
+      sql`select c.client, t.total::float8 as total, t."limit"::float8 as "limit", t.created_at
+        from (select distinct client from run_status_counts where count > 0) c
+        cross join lateral (select total, "limit", created_at from totals where totals.client = c.client order by business_date desc, created_at desc limit 1) t`,
+    );
+    return rows.map((row) => ({ client: row.client, total: row.total, limit: row.limit, createdAt: new Date(row.created_at) }));
+  }
+
+  /** Clients that have runs at all, for checks that must also notice a client that never succeeded. */
+  async clientsWithRuns(): Promise<string[]> {
+    const rows = await queryRows<{ client: string }>(this.db, sql`select distinct client from run_status_counts where count > 0 order by client`);
+    return rows.map((row) => row.client);
   }
 
   /** A run's breakdown rows, biggest first within each source and dimension. */

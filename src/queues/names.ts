@@ -4,6 +4,7 @@ export const QUEUE_NAMES = {
   fetch: 'fetch',
   aggregate: 'aggregate',
   schedule: 'schedule',
+  alert: 'alert',
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
@@ -19,4 +20,9 @@ export function aggregateJobId(runName: string): string {
 
 export function fetchJobId(runName: string, source: string): string {
   return `${runName}.${source}`;
+}
+
+/** One delivery per (event, client, business date, channel): a repeat while it is kept is ignored. */
+export function alertJobId(kind: string, client: string, businessDate: string, channel: string): string {
+  return `alert.${kind}.${client}.${businessDate}.${channel}`;
 }

@@ -1,14 +1,13 @@
 import type { Queue } from 'bullmq';
 import express from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { sql } from 'drizzle-orm';
-import { queryRows, type Database } from '../persistence/db.js';
+import type { LatestTotal, RunsRepository } from '../persistence/runs-repository.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children'] as const;
 
 export interface MetricsDeps {
   queues: readonly Queue[];
-  db: Database;
+  runs: RunsRepository;
 }
 
 /**
@@ -47,12 +46,12 @@ export class Metrics {
       },
     });
     // The three per-client gauges are collected concurrently; one query per scrape feeds them all.
-    let snapshot: { at: number; rows: ReturnType<typeof latestTotals> } | undefined;
+    let snapshot: { at: number; rows: Promise<LatestTotal[]> } | undefined;
     const latest = () => {
-      if (!snapshot || Date.now() - snapshot.at > 1000) snapshot = { at: Date.now(), rows: latestTotals(deps.db) };
+      if (!snapshot || Date.now() - snapshot.at > 1000) snapshot = { at: Date.now(), rows: deps.runs.latestTotalPerClient() };
       return snapshot.rows;
     };
-    const perClient = (name: string, help: string, value: (row: Awaited<ReturnType<typeof latestTotals>>[number]) => number) =>
+    const perClient = (name: string, help: string, value: (row: LatestTotal) => number) =>
       new Gauge({
         name,
         help,
@@ -65,7 +64,7 @@ export class Metrics {
       });
     perClient('jobtally_license_units_used', 'License units used: the total of the latest successful run, per client.', (row) => row.total);
     perClient('jobtally_license_limit', 'License limit the latest successful run was checked against, per client.', (row) => row.limit);
-    perClient('jobtally_seconds_since_last_success', 'Seconds since the latest successful run, per client.', (row) => Math.max(0, (Date.now() - new Date(row.created_at).getTime()) / 1000));
+    perClient('jobtally_seconds_since_last_success', 'Seconds since the latest successful run, per client.', (row) => Math.max(0, (Date.now() - row.createdAt.getTime()) / 1000));
   }
 
   readonly onFetch = (source: string, outcome: 'success' | 'error', durationMs: number): void => {
@@ -83,14 +82,4 @@ export class Metrics {
     });
     return router;
   }
-}
-
-/** One index probe per client (clients come from the small run_status_counts table). */
-function latestTotals(db: Database) {
-  return queryRows<{ client: string; total: number; limit: number; created_at: string }>(
-    db,
-    sql`select c.client, t.total::float8 as total, t."limit"::float8 as "limit", t.created_at
-      from (select distinct client from run_status_counts) c
-      cross join lateral (select total, "limit", created_at from totals where totals.client = c.client order by business_date desc, created_at desc limit 1) t`,
-  );
 }

@@ -24,7 +24,7 @@ const spa = scriptedSource('SPA', [20_000]);
 beforeAll(async () => {
   harness = await createHarness();
   web = await startHarnessWeb(harness);
-  metrics = new Metrics({ queues: Object.values(harness.queueSet.queues), db: harness.database.db });
+  metrics = new Metrics({ queues: Object.values(harness.queueSet.queues), runs: harness.runs });
   harness.startWorkers([spa, scriptedSource('UPCTM', [28_000])], { onFetch: metrics.onFetch, onRunFinished: metrics.onRunFinished });
   for (const answer of [[20_000], [new SourceUnavailableError('SPA', 'HTTP 404', { transient: false })]]) {
     spa.script(answer);

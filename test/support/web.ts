@@ -34,7 +34,7 @@ export function startHarnessWeb(harness: Harness): Promise<WebServer> {
     writer: harness.writer,
     producer: harness.producer,
     alerts: logAlertSink(harness.logger),
-    metrics: new Metrics({ queues: Object.values(harness.queueSet.queues), db: harness.database.db }),
+    metrics: new Metrics({ queues: Object.values(harness.queueSet.queues), runs: harness.runs }),
     close: () => Promise.resolve(),
   };
   return startWebServer(app);
