@@ -4,6 +4,7 @@ import { formatDuration } from '../format.js';
 import type { RunsRepository } from '../persistence/runs-repository.js';
 import type { RunWriter } from '../persistence/writer.js';
 import { aggregateJobId } from '../queues/names.js';
+import { startPeriodic } from '../lifecycle/periodic.js';
 
 export interface SweepDeps {
   runs: RunsRepository;
@@ -43,16 +44,5 @@ export async function sweepStuckRuns(deps: SweepDeps): Promise<string[]> {
 
 /** Runs the sweep every `intervalMs` until stopped. */
 export function startSweeper(deps: SweepDeps, intervalMs: number): { stop(): void } {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    sweepStuckRuns(deps)
-      .catch((error: unknown) => deps.logger.error({ err: error }, 'stuck-run sweep failed'))
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return startPeriodic(() => sweepStuckRuns(deps), intervalMs, deps.logger, 'stuck-run sweep');
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { RunsRepository } from '../persistence/runs-repository.js';
+import { startPeriodic } from '../lifecycle/periodic.js';
 import { businessDateOf } from '../runs/names.js';
 import type { AlertSink } from './events.js';
 
@@ -34,16 +35,5 @@ export async function checkStaleness(deps: StalenessDeps, checkerStartedAt: Date
 
 export function startStalenessCheck(deps: StalenessDeps, intervalMs: number): { stop(): void } {
   const startedAt = deps.now?.() ?? new Date();
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    checkStaleness(deps, startedAt)
-      .catch((error: unknown) => deps.logger.error({ err: error }, 'staleness check failed'))
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return startPeriodic(() => checkStaleness(deps, startedAt), intervalMs, deps.logger, 'staleness check');
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MissingCountError, SourceUnavailableError } from '../../src/errors.js';
 import { waitForRunFinished } from '../../src/flow/wait.js';
 import { RUN_STATUS } from '../../src/persistence/schema.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createHarness, runOnce, type Harness } from '../support/harness.js';
 import { scriptedSource, type Step } from '../support/sources.js';
 import { waitFor } from '../support/wait.js';
 
@@ -19,13 +19,6 @@ function answer(spa: Step[], upctm: Step[]) {
   sources.UPCTM.script(upctm);
 }
 
-async function runOnce() {
-  const queued = await harness.producer.enqueueRun({ trigger: 'manual' });
-  const run = await waitForRunFinished(harness.runs, queued.name, { timeoutMs: 15_000, intervalMs: 20 });
-  const detail = await harness.runs.getDetail(run.name);
-  if (!detail) throw new Error('run vanished');
-  return detail;
-}
 
 beforeAll(async () => {
   harness = await createHarness();
@@ -38,7 +31,7 @@ afterAll(async () => {
 describe('count flow', () => {
   it('stores a total equal to the limit, with per-source counts and a readable story', async () => {
     answer([counts.SPA], [counts.UPCTM]);
-    const { run, total, counts: stored, details } = await runOnce();
+    const { run, total, counts: stored, details } = await runOnce(harness);
     expect(run.status).toBe(RUN_STATUS.success);
     expect(total).toMatchObject({ total: 48_500, limit: 48_500, counts: { SPA: 20_000, UPCTM: 28_500 } });
     expect(stored.map((row) => [row.source, row.count])).toEqual([
@@ -58,7 +51,7 @@ describe('count flow', () => {
   it('fails a run over the limit: error with counts and total vs limit, no totals row, one alert', async () => {
     answer([counts.SPA], [counts.UPCTM + 1]);
     const before = harness.alerts.length;
-    const { run, total, counts: stored, details } = await runOnce();
+    const { run, total, counts: stored, details } = await runOnce(harness);
     expect(run.status).toBe(RUN_STATUS.error);
     expect(total).toBeUndefined();
     expect(stored).toHaveLength(2);
@@ -71,7 +64,7 @@ describe('count flow', () => {
 
   it('fails at once on a permanent source error, naming the source and the reason, without retrying', async () => {
     answer([new MissingCountError('SPA', 'count at path usage is absent')], [1]);
-    const { run, total, details } = await runOnce();
+    const { run, total, details } = await runOnce(harness);
     expect(run.status).toBe(RUN_STATUS.error);
     expect(total).toBeUndefined();
     expect(run.message).toContain('SPA: no valid count (count at path usage is absent)');
@@ -81,7 +74,7 @@ describe('count flow', () => {
 
   it('retries a transient source error and succeeds, logging the failed attempt', async () => {
     answer([new SourceUnavailableError('UPCTM', 'HTTP 500 Internal Server Error'), 7], [new SourceUnavailableError('UPCTM', 'HTTP 500'), 5]);
-    const { run, total, details } = await runOnce();
+    const { run, total, details } = await runOnce(harness);
     expect(run.status).toBe(RUN_STATUS.success);
     expect(total?.total).toBe(12);
     expect(details.filter((line) => line.level === 'warn')).toHaveLength(2);
@@ -90,7 +83,7 @@ describe('count flow', () => {
 
   it('gives up after the configured attempts of a transient error', async () => {
     answer([1], [new SourceUnavailableError('UPCTM', 'connection refused')]);
-    const { run, total } = await runOnce();
+    const { run, total } = await runOnce(harness);
     expect(run.status).toBe(RUN_STATUS.error);
     expect(total).toBeUndefined();
     expect(run.message).toBe('UPCTM: connection refused (after 3 attempts)');
@@ -112,7 +105,7 @@ describe('count flow', () => {
 
   it('retries a failed run as a new linked run', async () => {
     answer([new MissingCountError('SPA', 'boom')], [1]);
-    const failed = await runOnce();
+    const failed = await runOnce(harness);
     answer([3], [4]);
     const retry = await harness.producer.retryRun(failed.run.name);
     const done = await waitForRunFinished(harness.runs, retry.name, { timeoutMs: 15_000, intervalMs: 20 });

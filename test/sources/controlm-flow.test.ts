@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitForRunFinished } from '../../src/flow/wait.js';
 import { RUN_STATUS } from '../../src/persistence/schema.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createHarness, runOnce, type Harness } from '../support/harness.js';
 import { ControlmSimulator } from '../support/sim-controlm.js';
 import { SECRET_ENV, sourceFromConfig } from './support.js';
 
@@ -30,18 +29,11 @@ function renamed<T extends { name: string }>(source: T, name: string): T {
   return source;
 }
 
-async function runOnce() {
-  const queued = await harness.producer.enqueueRun({ trigger: 'manual' });
-  const run = await waitForRunFinished(harness.runs, queued.name, { timeoutMs: 15_000, intervalMs: 20 });
-  const detail = await harness.runs.getDetail(run.name);
-  if (!detail) throw new Error('run vanished');
-  return detail;
-}
 
 describe('count flow against two simulated Control-M servers', () => {
   it('counts both, retries a 500, and stores the total at the limit', async () => {
     spa.script('GET', 'usage/jobs', [{ status: 500, body: { errors: [{ message: 'temporarily overloaded' }] } }]);
-    const { run, total, counts, details } = await runOnce();
+    const { run, total, counts, details } = await runOnce(harness);
     expect(run.status).toBe(RUN_STATUS.success);
     expect(total?.total).toBe(48_500);
     expect(counts.map((count) => [count.source, count.count]).sort()).toEqual([
@@ -55,7 +47,7 @@ describe('count flow against two simulated Control-M servers', () => {
 
   it('fails the run at once on 401, naming the source and reason, with no totals row', async () => {
     spa.script('GET', 'usage/jobs', [{ status: 401, body: { errors: [{ message: 'API key revoked' }] } }]);
-    const { run, total, details } = await runOnce();
+    const { run, total, details } = await runOnce(harness);
     expect(run.status).toBe(RUN_STATUS.error);
     expect(total).toBeUndefined();
     expect(details.filter((line) => line.level === 'error').map((line) => line.message)).toEqual([expect.stringMatching(/^Run failed: SPA: HTTP 401 .*API key revoked/)]);

@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import type { AlertEvent, AlertSink } from '../../src/notify/events.js';
 import { RunProducer } from '../../src/flow/producer.js';
+import { waitForRunFinished } from '../../src/flow/wait.js';
 import type { ProcessorDeps } from '../../src/flow/processors.js';
 import { startFlowWorkers, type WorkerGroup } from '../../src/flow/workers.js';
 import { RunsRepository } from '../../src/persistence/runs-repository.js';
@@ -85,4 +86,13 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}): Pr
       await database.drop();
     },
   };
+}
+
+/** Queues one manual run, waits for it to finish, and returns its stored detail. */
+export async function runOnce(harness: Harness, timeoutMs = 15_000) {
+  const queued = await harness.producer.enqueueRun({ trigger: 'manual' });
+  const run = await waitForRunFinished(harness.runs, queued.name, { timeoutMs, intervalMs: 20 });
+  const detail = await harness.runs.getDetail(run.name);
+  if (!detail) throw new Error(`run ${run.name} vanished`);
+  return detail;
 }
