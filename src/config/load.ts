@@ -25,6 +25,8 @@ export interface Config extends Omit<ResolvedConfigFile, 'sources' | 'dataDir'> 
   dataDir: string;
   databaseUrl: Secret | undefined;
   redisUrl: Secret | undefined;
+  /** OTLP/HTTP collector for traces (OTEL_EXPORTER_OTLP_ENDPOINT); tracing is off without it. */
+  otlpEndpoint: string | undefined;
   /** The file the config came from; undefined when running on built-in demo sources. */
   configPath: string | undefined;
   demo: boolean;
@@ -109,6 +111,7 @@ export function parseConfig(
     dataDir: path.resolve(file.dataDir ?? env.JOBTALLY_DATA_DIR ?? defaultDataDir()),
     databaseUrl: env.DATABASE_URL ? new Secret(env.DATABASE_URL, 'env DATABASE_URL') : undefined,
     redisUrl: env.REDIS_URL ? new Secret(env.REDIS_URL, 'env REDIS_URL') : undefined,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     configPath: options.configPath,
     demo,
   };

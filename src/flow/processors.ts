@@ -5,6 +5,7 @@ import type { AlertSink } from '../notify/events.js';
 import type { RunWriter } from '../persistence/writer.js';
 import { fetchedLine, retryingLine, successLine, totalLine } from '../runs/log-lines.js';
 import { toShortId } from '../runs/names.js';
+import { withSpan } from '../telemetry/tracing.js';
 import type { CountSource } from '../sources/types.js';
 import { aggregate, type FetchedCount } from './aggregate.js';
 import type { AggregateJobData, FetchJobData, RunJobRef } from './job-data.js';
@@ -36,7 +37,9 @@ export function createFetchProcessor(deps: ProcessorDeps) {
     try {
       if (!source) throw new ConfigError(`source ${sourceName} is not configured on this worker`);
       await deps.writer.markProcessing(runId);
-      const result = await source.fetchCount({ signal: signal ?? new AbortController().signal, logger });
+      const result = await withSpan(`fetch ${sourceName}`, { 'jobtally.run': runName, 'jobtally.source': sourceName, 'jobtally.source_type': source.type }, () =>
+        source.fetchCount({ signal: signal ?? new AbortController().signal, logger }),
+      );
       const durationMs = performance.now() - started;
       await deps.writer.recordSourceCount(runId, {
         source: sourceName,
@@ -73,17 +76,19 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
     const values = Object.values(await job.getChildrenValues<FetchedCount>());
     try {
       const result = aggregate(data.sources, values, data.limit);
-      const outcome = await deps.writer.completeRun(data.runId, {
-        ...result,
-        limit: data.limit,
-        client: data.client,
-        businessDate: data.businessDate,
-        message: totalLine(result.total, data.limit),
-        lines: [
-          { level: 'info', message: totalLine(result.total, data.limit) },
-          { level: 'info', message: successLine(result.total, Date.now() - data.queuedAt) },
-        ],
-      });
+      const outcome = await withSpan('store result', { 'jobtally.run': data.runName, 'jobtally.total': result.total }, () =>
+        deps.writer.completeRun(data.runId, {
+          ...result,
+          limit: data.limit,
+          client: data.client,
+          businessDate: data.businessDate,
+          message: totalLine(result.total, data.limit),
+          lines: [
+            { level: 'info', message: totalLine(result.total, data.limit) },
+            { level: 'info', message: successLine(result.total, Date.now() - data.queuedAt) },
+          ],
+        }),
+      );
       if (outcome === 'finished') {
         logger.info({ total: result.total, limit: data.limit }, 'run succeeded');
         deps.onRunFinished?.('success', data.trigger, data.client, result.total, data.limit);

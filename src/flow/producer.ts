@@ -1,6 +1,8 @@
 import type { FlowProducer } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import type { Span } from '@opentelemetry/api';
+import { withSpan } from '../telemetry/tracing.js';
 import { ConflictError, errorMessage, InputError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { parseJobParameters } from '../jobs/catalog.js';
 import { statusName, type RunsRepository } from '../persistence/runs-repository.js';
@@ -110,6 +112,10 @@ export class RunProducer {
     retryCount?: number;
     now: Date;
   }): Promise<EnqueuedRun> {
+    return withSpan('enqueue run', { 'jobtally.trigger': input.trigger, 'jobtally.client': input.client }, (span) => this.createAndQueueTraced(input, span));
+  }
+
+  private async createAndQueueTraced(input: Parameters<RunProducer['createAndQueue']>[0], span: Span): Promise<EnqueuedRun> {
     const { runs, logger } = this.deps;
     const { sources, limit } = input.parameters;
     const { run, created } = await runs.createRun({
@@ -124,6 +130,7 @@ export class RunProducer {
       firstLine: queuedLine({ trigger: input.trigger, sources, limit, businessDate: input.businessDate, retriedFrom: input.retriedFrom }),
       now: input.now,
     });
+    span.setAttribute('jobtally.run', run.name);
     const enqueued: EnqueuedRun = { id: run.id, name: run.name, client: run.client, businessDate: run.businessDate, sources, created };
     // A run found again by its idempotency key is queued again too: the flow's job ids make that a
     // no-op when it is already in Redis, and repair a crash between the insert and the queueing.

@@ -1,4 +1,4 @@
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
@@ -19,6 +19,8 @@ interface WorkerSetup {
   connection: Redis;
   prefix: string;
   logger: Logger;
+  /** BullMQ telemetry when tracing is on. */
+  telemetry?: Telemetry | undefined;
 }
 
 function watch(worker: Worker, logger: Logger): Worker {
@@ -45,7 +47,7 @@ export function startFlowWorkers(setup: WorkerSetup, config: Pick<Config, 'queue
     backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
       retryDelayMs(attemptsMade, config.queue.backoffMs, error instanceof SourceUnavailableError ? error.retryAfterMs : undefined),
   };
-  const common = { connection, prefix, settings, lockDuration: config.queue.lockDurationMs, stalledInterval: config.queue.stalledIntervalMs };
+  const common = { connection, prefix, settings, lockDuration: config.queue.lockDurationMs, stalledInterval: config.queue.stalledIntervalMs, ...(setup.telemetry ? { telemetry: setup.telemetry } : {}) };
   const fetch = new Worker(QUEUE_NAMES.fetch, createFetchProcessor(deps), { ...common, concurrency: config.queue.fetchConcurrency });
   const aggregate = new Worker(QUEUE_NAMES.aggregate, createAggregateProcessor(deps), { ...common, concurrency: config.queue.aggregateConcurrency });
   return group([watch(fetch, logger), watch(aggregate, logger)]);

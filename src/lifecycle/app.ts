@@ -1,3 +1,4 @@
+import type { Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { secretValues, type Config } from '../config/load.js';
@@ -36,6 +37,7 @@ export interface AppContext {
   producer: RunProducer;
   alerts: AlertSink;
   metrics: Metrics;
+  telemetry: Telemetry | undefined;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,8 @@ export interface OpenAppOptions {
   /** Workers wait through Redis outages; producers (CLI, web) fail fast. */
   redisRole: 'worker' | 'producer';
   alerts?: AlertSink;
+  /** BullMQ telemetry from `startTracing`, when tracing is on. */
+  telemetry?: Telemetry | undefined;
 }
 
 export async function openApp(config: Config, logger: Logger, options: OpenAppOptions): Promise<AppContext> {
@@ -63,14 +67,14 @@ export async function openApp(config: Config, logger: Logger, options: OpenAppOp
       connection.disconnect();
       await Promise.resolve();
     });
-    const queueSet = createQueueSet(connection, config.queue.prefix, logger);
+    const queueSet = createQueueSet(connection, config.queue.prefix, logger, options.telemetry);
     closers.push(() => queueSet.close());
     const runs = new RunsRepository(database.db);
     const writer = new RunWriter(database.db);
     const producer = new RunProducer({ config, runs, writer, flowProducer: queueSet.flowProducer, logger });
     const metrics = new Metrics({ queues: Object.values(queueSet.queues), runs });
     const alerts = options.alerts ?? (config.alerts.channels.length > 0 ? new QueueAlertSink(queueSet.queues[QUEUE_NAMES.alert], config.alerts, logger) : logAlertSink(logger));
-    return { config, logger, database, redis, connection, queueSet, runs, writer, producer, alerts, metrics, close: closeAll };
+    return { config, logger, database, redis, connection, queueSet, runs, writer, producer, alerts, metrics, telemetry: options.telemetry, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
@@ -89,7 +93,7 @@ export interface RunningRoles {
 /** Starts the requested roles on an open context. The web role is started by `src/http`. */
 export async function startRoles(app: AppContext, roles: readonly Role[]): Promise<RunningRoles> {
   const { config, logger, connection } = app;
-  const setup = { connection, prefix: config.queue.prefix, logger };
+  const setup = { connection, prefix: config.queue.prefix, logger, telemetry: app.telemetry };
   const workers: WorkerGroup[] = [];
   if (roles.includes('worker')) {
     workers.push(

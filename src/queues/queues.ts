@@ -1,4 +1,4 @@
-import { FlowProducer, Queue, type QueueOptions } from 'bullmq';
+import { FlowProducer, Queue, type QueueOptions, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ALL_QUEUE_NAMES, QUEUE_NAMES, type QueueName } from './names.js';
@@ -10,8 +10,8 @@ export interface QueueSet {
 }
 
 /** Queues and the flow producer share one connection; every one of them reports its errors. */
-export function createQueueSet(connection: Redis, prefix: string, logger: Logger): QueueSet {
-  const options: QueueOptions = { connection, prefix };
+export function createQueueSet(connection: Redis, prefix: string, logger: Logger, telemetry?: Telemetry): QueueSet {
+  const options: QueueOptions = { connection, prefix, ...(telemetry ? { telemetry } : {}) };
   const queues = Object.fromEntries(
     ALL_QUEUE_NAMES.map((name) => {
       const queue = new Queue(name, options);
@@ -19,7 +19,7 @@ export function createQueueSet(connection: Redis, prefix: string, logger: Logger
       return [name, queue];
     }),
   ) as Record<QueueName, Queue>;
-  const flowProducer = new FlowProducer({ connection, prefix });
+  const flowProducer = new FlowProducer(options);
   flowProducer.on('error', (error) => logger.error({ err: error }, 'flow producer error'));
   return {
     queues,

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { MissingCountError, SourceAuthError, SourceTimeoutError, SourceUnavailableError } from '../errors.js';
+import { SpanKind, withSpan } from '../telemetry/tracing.js';
 import { errorMessagesOf } from './count.js';
 
 /** What a source needs to know about TLS, resolved from config (the CA file already read). */
@@ -29,7 +30,14 @@ const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 
  * One HTTP exchange with a source, turned into the error taxonomy: the whole exchange (connect,
  * headers, body) shares one deadline, so a server that trickles bytes times out like a silent one.
  */
-export async function requestJson(request: JsonRequest): Promise<unknown> {
+export function requestJson(request: JsonRequest): Promise<unknown> {
+  const method = request.method ?? 'GET';
+  // Our own client span: the ESM import of node:http is not reached by the http instrumentation.
+  const attributes = { 'http.request.method': method, 'url.full': `${request.url.origin}${request.url.pathname}`, 'jobtally.source': request.source };
+  return withSpan(`${method} ${request.url.host}`, attributes, () => exchange(request), SpanKind.CLIENT);
+}
+
+async function exchange(request: JsonRequest): Promise<unknown> {
   const deadline = AbortSignal.timeout(request.timeoutMs);
   const signal = AbortSignal.any([request.signal, deadline]);
   let response: RawResponse;

@@ -34,6 +34,7 @@ export function startHarnessWeb(harness: Harness): Promise<WebServer> {
     writer: harness.writer,
     producer: harness.producer,
     alerts: logAlertSink(harness.logger),
+    telemetry: undefined,
     metrics: new Metrics({ queues: Object.values(harness.queueSet.queues), runs: harness.runs }),
     close: () => Promise.resolve(),
   };

@@ -6,6 +6,7 @@ import { openApp, ROLES, startRoles, type AppContext, type Role } from '../../li
 import { installShutdown } from '../../lifecycle/shutdown.js';
 import { RUN_STATUS } from '../../persistence/schema.js';
 import { startMetricsServer } from '../../telemetry/metrics-server.js';
+import { startTracing } from '../../telemetry/tracing.js';
 import type { CliContext, CommandRegistrar } from '../context.js';
 
 interface StartOptions {
@@ -29,7 +30,8 @@ export function registerStartCommandsWith(starters: RoleStarters): CommandRegist
         const roles = parseRoles(options.role, starters);
         const config = cli.loadConfig();
         const logger = cli.createLogger(config, true);
-        const app = await openApp(config, logger, { migrate: true, redisRole: 'worker' });
+        const tracing = startTracing({ endpoint: config.otlpEndpoint });
+        const app = await openApp(config, logger, { migrate: true, redisRole: 'worker', telemetry: tracing?.telemetry });
         let running;
         let web: { url: string; close(): Promise<void> } | undefined;
         let metricsServer: { url: string; close(): Promise<void> } | undefined;
@@ -54,6 +56,7 @@ export function registerStartCommandsWith(starters: RoleStarters): CommandRegist
             await metricsServer?.close();
             await running.stop(force);
             await app.close();
+            await tracing?.shutdown();
           },
         });
         printBanner(cli, app, roles, web?.url);
@@ -68,7 +71,8 @@ export function registerStartCommandsWith(starters: RoleStarters): CommandRegist
       .action(async () => {
         const config = { ...cli.loadConfig(), schedules: [] };
         const logger = cli.createLogger(config);
-        const app = await openApp(config, logger, { migrate: true, redisRole: 'worker' });
+        const tracing = startTracing({ endpoint: config.otlpEndpoint });
+        const app = await openApp(config, logger, { migrate: true, redisRole: 'worker', telemetry: tracing?.telemetry });
         const running = await startRoles(app, ['worker']);
         try {
           const queued = await app.producer.enqueueRun({ trigger: 'manual' });

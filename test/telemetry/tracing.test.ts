@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { RunProducer } from '../../src/flow/producer.js';
+import { waitForRunFinished } from '../../src/flow/wait.js';
+import { startFlowWorkers, type WorkerGroup } from '../../src/flow/workers.js';
+import { createSources } from '../../src/lifecycle/app.js';
+import { logAlertSink } from '../../src/notify/events.js';
+import { createQueueSet, type QueueSet } from '../../src/queues/queues.js';
+import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
+import { FakeHttpServer } from '../support/fake-http.js';
+import { createHarness, type Harness } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
+
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+}
+
+let collector: FakeHttpServer;
+let tracing: Tracing;
+let harness: Harness;
+let queueSet: QueueSet;
+let workers: WorkerGroup;
+let producer: RunProducer;
+
+/** Every span the local OTLP/HTTP receiver has been sent so far (JSON encoding). */
+function received(): OtlpSpan[] {
+  return collector.requestsTo('/v1/traces').flatMap((request) =>
+    ((request.body as { resourceSpans?: { scopeSpans?: { spans?: OtlpSpan[] }[] }[] }).resourceSpans ?? []).flatMap((resource) => (resource.scopeSpans ?? []).flatMap((scope) => scope.spans ?? [])),
+  );
+}
+
+beforeAll(async () => {
+  collector = await FakeHttpServer.start();
+  collector.route('POST', '/v1/traces', () => ({ status: 200, body: {} }));
+  collector.route('GET', '/count', () => ({ body: { count: 7 } }));
+  const started = startTracing({ endpoint: collector.url, serviceName: 'jobtally-test' });
+  if (!started) throw new Error('tracing did not start');
+  tracing = started;
+  harness = await createHarness();
+  const config = parseConfig({
+    sources: [
+      { name: 'SPA', type: 'http-json', url: `${collector.url}/count`, path: 'count' },
+      { name: 'UPCTM', type: 'static', count: 3 },
+    ],
+    queue: { prefix: harness.config.queue.prefix },
+  });
+  queueSet = createQueueSet(harness.connection, config.queue.prefix, harness.logger, tracing.telemetry);
+  producer = new RunProducer({ config, runs: harness.runs, writer: harness.writer, flowProducer: queueSet.flowProducer, logger: harness.logger });
+  workers = startFlowWorkers({ connection: harness.connection, prefix: config.queue.prefix, logger: harness.logger, telemetry: tracing.telemetry }, config, {
+    writer: harness.writer,
+    sources: createSources(config),
+    alerts: logAlertSink(harness.logger),
+    logger: harness.logger,
+    nearLimitPercent: 90,
+  });
+});
+afterAll(async () => {
+  await workers.close(true);
+  await queueSet.close();
+  await harness.close();
+  await tracing.shutdown();
+  await collector.close();
+});
+
+describe('tracing', () => {
+  it('exports one trace from enqueue through both fetches to the stored result', async () => {
+    const queued = await producer.enqueueRun({ trigger: 'manual' });
+    expect((await waitForRunFinished(harness.runs, queued.name, { timeoutMs: 15_000, intervalMs: 20 })).status).toBe(3);
+    const spans = await waitFor('the run spans to arrive', async () => {
+      await tracing.flush();
+      const all = received();
+      return all.some((span) => span.name === 'store result') ? all : undefined;
+    }, 15_000);
+    const root = spans.find((span) => span.name === 'enqueue run');
+    expect(root?.parentSpanId ?? '').toBe('');
+    const trace = spans.filter((span) => span.traceId === root?.traceId);
+    const names = trace.map((span) => span.name);
+    for (const expected of ['fetch SPA', 'fetch UPCTM', 'store result']) expect(names).toContain(expected);
+    expect(names.some((name) => name.includes('aggregate'))).toBe(true);
+    expect(names.some((name) => name.includes('fetch') && name !== 'fetch SPA' && name !== 'fetch UPCTM')).toBe(true);
+    const byId = new Map(trace.map((span) => [span.spanId, span]));
+    for (const span of trace.filter((candidate) => candidate !== root)) expect(byId.has(span.parentSpanId ?? ''), `${span.name} has its parent in the trace`).toBe(true);
+    const outgoing = trace.find((span) => span.kind === 3 && byId.get(span.parentSpanId ?? '')?.name === 'fetch SPA');
+    expect(outgoing, 'the source request is a client span under fetch SPA').toBeDefined();
+  });
+});
