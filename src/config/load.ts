@@ -102,10 +102,15 @@ export function parseConfig(
     ...resolved,
     log: { level: logLevel },
     queue: env.JOBTALLY_QUEUE_PREFIX ? { ...resolved.queue, prefix: env.JOBTALLY_QUEUE_PREFIX } : resolved.queue,
+    metrics: {
+      ...resolved.metrics,
+      ...(env.JOBTALLY_METRICS_HOST ? { host: env.JOBTALLY_METRICS_HOST } : {}),
+      ...(env.JOBTALLY_METRICS_PORT ? { port: parsePort(env.JOBTALLY_METRICS_PORT, 'JOBTALLY_METRICS_PORT') } : {}),
+    },
     web: {
       ...resolved.web,
       ...(env.JOBTALLY_WEB_HOST ? { host: env.JOBTALLY_WEB_HOST } : {}),
-      ...(env.JOBTALLY_WEB_PORT ? { port: parsePort(env.JOBTALLY_WEB_PORT) } : {}),
+      ...(env.JOBTALLY_WEB_PORT ? { port: parsePort(env.JOBTALLY_WEB_PORT, 'JOBTALLY_WEB_PORT') } : {}),
     },
     sources,
     dataDir: path.resolve(file.dataDir ?? env.JOBTALLY_DATA_DIR ?? defaultDataDir()),
@@ -177,10 +182,10 @@ function resolveSecrets(value: unknown, at: string, environment: SecretEnvironme
   return value;
 }
 
-function parsePort(text: string): number {
+function parsePort(text: string, variable: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new ConfigError('invalid environment', [{ path: 'env JOBTALLY_WEB_PORT', message: `"${text}" is not a port number` }]);
+    throw new ConfigError('invalid environment', [{ path: `env ${variable}`, message: `"${text}" is not a port number` }]);
   }
   return port;
 }

@@ -1,7 +1,12 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../src/persistence/db.js';
+import { RunsRepository as Runs } from '../../src/persistence/runs-repository.js';
+import { RunWriter } from '../../src/persistence/writer.js';
+import { createTestDatabase } from '../support/db.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import type { RunsRepository } from '../../src/persistence/runs-repository.js';
 
@@ -33,5 +38,52 @@ describe('deploy files', () => {
       expect(unknown, file).toEqual([]);
     }
     expect((JSON.parse(await readFile(DASHBOARD, 'utf8')) as { panels: unknown[] }).panels.length).toBeGreaterThan(5);
+  });
+});
+
+interface DashboardPanel {
+  title: string;
+  datasource: { uid: string };
+  targets: { rawSql?: string }[];
+}
+
+/** Grafana's time macro, expanded the way the Postgres datasource does for a 30-day range. */
+function expandMacros(query: string): string {
+  return query.replace(/\$__timeFilter\(([^()]*(?:\([^()]*\))?[^()]*)\)/g, "$1 BETWEEN now() - interval '30 days' AND now() + interval '1 day'");
+}
+
+describe('Grafana SQL panels', () => {
+  it('run against the real schema and return the stored totals', async () => {
+    const database = await createTestDatabase();
+    try {
+      const runs = new Runs(database.db);
+      const writer = new RunWriter(database.db);
+      const today = new Date().toISOString().slice(0, 10);
+      for (const outcome of ['success', 'error'] as const) {
+        const { run } = await runs.createRun({ job: 'license-count', client: 'acme', parameters: {}, trigger: 'schedule', businessDate: today, firstLine: 'queued' });
+        if (outcome === 'success') await writer.completeRun(run.id, { total: 47_000, limit: 48_500, counts: { SPA: 47_000 }, client: 'acme', businessDate: today, message: 'ok', lines: [] });
+        else await writer.failRun(run.id, 'SPA: HTTP 500', []);
+      }
+      const dashboard = JSON.parse(await readFile(DASHBOARD, 'utf8')) as { panels: DashboardPanel[] };
+      const sqlPanels = dashboard.panels.filter((panel) => panel.datasource.uid === 'jobtally-postgres');
+      expect(sqlPanels.map((panel) => panel.title)).toEqual([
+        'Daily totals vs limit (latest successful run per business date)',
+        'Runs per status (per hour)',
+        'Failure rate (per day)',
+      ]);
+      const results = [];
+      for (const panel of sqlPanels) {
+        const query = expandMacros(panel.targets[0]?.rawSql ?? '');
+        results.push(await queryRows<Record<string, unknown>>(database.db, sql.raw(query)));
+      }
+      // bigint columns come back as text from postgres.js; Grafana reads them as numbers.
+      const numbers = (rows: Record<string, unknown>[] | undefined, columns: string[]) => (rows ?? []).map((row) => columns.map((column) => Number(row[column])));
+      expect(numbers(results[0], ['total', 'limit'])).toEqual([[47_000, 48_500]]);
+      expect(numbers(results[1], ['success', 'error', 'unfinished'])).toEqual([[1, 1, 0]]);
+      expect(numbers(results[2], ['failure rate'])).toEqual([[0.5]]);
+      for (const rows of results) expect(rows[0]).toHaveProperty('time');
+    } finally {
+      await database.drop();
+    }
   });
 });
