@@ -84,7 +84,13 @@ describe('tracing', () => {
     expect(names.some((name) => name.includes('fetch') && name !== 'fetch SPA' && name !== 'fetch UPCTM')).toBe(true);
     const byId = new Map(trace.map((span) => [span.spanId, span]));
     for (const span of trace.filter((candidate) => candidate !== root)) expect(byId.has(span.parentSpanId ?? ''), `${span.name} has its parent in the trace`).toBe(true);
+    if (root) console.info(`span tree of run ${queued.name}:\n${renderTree(trace, root)}`);
     const outgoing = trace.find((span) => span.kind === 3 && byId.get(span.parentSpanId ?? '')?.name === 'fetch SPA');
     expect(outgoing, 'the source request is a client span under fetch SPA').toBeDefined();
   });
 });
+
+function renderTree(spans: OtlpSpan[], span: OtlpSpan, depth = 0): string {
+  const children = spans.filter((child) => child.parentSpanId === span.spanId);
+  return [`${'  '.repeat(depth)}${span.name}`, ...children.map((child) => renderTree(spans, child, depth + 1))].join('\n');
+}
