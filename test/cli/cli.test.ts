@@ -41,7 +41,9 @@ afterAll(async () => {
   await database?.drop();
 });
 
-describe('jobtally CLI', () => {
+// Each step is a real CLI process (tsx + Node start-up): on a busy 2-core machine a test of five
+// steps can take well over the default 30 s without anything being wrong.
+describe('jobtally CLI', { timeout: 120_000 }, () => {
   it('run --wait --json prints counts and total and exits 0', async () => {
     const result = await runJobtally(['run', '--wait', '--json'], { env, cwd: dir });
     expect(result.code, result.stderr).toBe(0);

@@ -15,7 +15,7 @@ afterAll(async () => {
   connection.disconnect();
 });
 
-describe('first start with nothing configured (embedded PGlite, demo sources)', () => {
+describe('first start with nothing configured (embedded PGlite, demo sources)', { timeout: 120_000 }, () => {
   it('migrates the embedded database in the data dir, counts at once, and says where the data lives', async () => {
     const service = startJobtally(['start', '--role', 'worker,scheduler', '--run-now'], { env, cwd: dir });
     try {
