@@ -110,9 +110,10 @@ class BodyTooLargeError extends Error {}
 
 const NOT_JSON = Symbol('not json');
 
+/** Some servers (.NET, Windows) start JSON with a byte-order mark; it is encoding, not content. */
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text) as unknown;
   } catch {
     return NOT_JSON;
   }

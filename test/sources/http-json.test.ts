@@ -33,6 +33,11 @@ describe('http-json source', () => {
     expect(server.requests[0]?.headers['x-team']).toBe('ops');
   });
 
+  it('accepts a JSON body that starts with a byte-order mark', async () => {
+    server.route('GET', '/bom', () => ({ raw: '\uFEFF{"count": 12}' }));
+    await expect(sourceFromConfig({ type: 'http-json', url: `${server.url}/bom`, path: 'count' }).fetchCount(fetchContext())).resolves.toEqual({ count: 12 });
+  });
+
   it('accepts dotted array indexes too', async () => {
     await expect(httpJson({ path: 'data.jobs.0.count' }).fetchCount(fetchContext())).resolves.toEqual({ count: 4321 });
   });
