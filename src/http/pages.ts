@@ -18,12 +18,12 @@ const COLUMNS: { key: RunListQuery['sort'] | undefined; label: string; numeric?:
   { key: 'client', label: 'Client' },
   { key: 'job', label: 'Job' },
   { key: 'status', label: 'Status' },
-  { key: undefined, label: 'Total / limit', numeric: true },
+  { key: 'total', label: 'Total / limit', numeric: true },
   { key: 'trigger', label: 'Trigger' },
   { key: 'retries', label: 'Retries', numeric: true },
   { key: 'created', label: 'Started' },
-  { key: undefined, label: 'Finished' },
-  { key: undefined, label: 'Duration', numeric: true },
+  { key: 'finished', label: 'Finished' },
+  { key: 'duration', label: 'Duration', numeric: true },
 ];
 
 export function time(date: Date | null | undefined): string {

@@ -51,7 +51,12 @@ export interface RunFilters {
   until?: Date | undefined;
 }
 
-/** Columns the run list can be sorted by: all NOT NULL, so keyset paging stays exact. */
+/**
+ * What the run list can be sorted by. Nullable values sort through a coalesce (unfinished runs
+ * last in descending order), so every key is total and keyset paging stays exact. The indexed
+ * ones (created, status, client) stay fast at millions of runs; the others sort what the filters
+ * leave.
+ */
 export const RUN_SORT_COLUMNS = {
   created: jobLogs.createdAt,
   name: jobLogs.name,
@@ -60,6 +65,9 @@ export const RUN_SORT_COLUMNS = {
   status: jobLogs.status,
   trigger: jobLogs.trigger,
   retries: jobLogs.retryCount,
+  finished: sql`coalesce(${jobLogs.finishedAt}, '-infinity'::timestamptz)`,
+  duration: sql`coalesce(extract(epoch from (${jobLogs.finishedAt} - ${jobLogs.startedAt})), -1)`,
+  total: sql`coalesce(${totals.total}, -1)`,
 } as const;
 export type RunSortColumn = keyof typeof RUN_SORT_COLUMNS;
 
@@ -96,10 +104,16 @@ export interface DailyTotal {
   createdAt: Date;
 }
 
-function sortValue(row: JobLog, column: RunSortColumn): string | number {
+function sortValue(row: RunListRow, column: RunSortColumn): string | number {
   switch (column) {
     case 'created':
       return row.createdAt.toISOString();
+    case 'finished':
+      return row.finishedAt?.toISOString() ?? '-infinity';
+    case 'duration':
+      return row.finishedAt && row.startedAt ? (row.finishedAt.getTime() - row.startedAt.getTime()) / 1000 : -1;
+    case 'total':
+      return row.total ?? -1;
     case 'retries':
       return row.retryCount;
     default:
@@ -225,7 +239,7 @@ export class RunsRepository {
     if (filters.since) conditions.push(gte(jobLogs.createdAt, filters.since));
     if (filters.until) conditions.push(lt(jobLogs.createdAt, filters.until));
     if (page.cursor) {
-      const value = sort.column === 'created' ? sql`${String(page.cursor.value)}::timestamptz` : sql`${page.cursor.value}`;
+      const value = sort.column === 'created' || sort.column === 'finished' ? sql`${String(page.cursor.value)}::timestamptz` : sql`${page.cursor.value}`;
       // A row comparison, not an OR of two conditions: Postgres turns it into one index range scan.
       conditions.push(sort.direction === 'desc' ? sql`(${column}, ${jobLogs.id}) < (${value}, ${page.cursor.id})` : sql`(${column}, ${jobLogs.id}) > (${value}, ${page.cursor.id})`);
     }

@@ -121,17 +121,24 @@ describe('JSON API', () => {
   });
 
   it('pages with opaque keyset cursors, in any sort order', async () => {
-    for (let index = 0; index < 5; index++) await postJson('/api/runs', { parameters: { client: 'pager' } });
-    for (const sort of ['created', 'name', 'status']) {
-      const names: string[] = [];
-      let cursor: string | null = null;
-      do {
-        const query: string = `/api/runs?client=pager&limit=2&sort=${sort}&dir=asc${cursor ? `&cursor=${cursor}` : ''}`;
-        const page = (await (await api(query, { auth: viewer })).json()) as { runs: { name: string }[]; nextCursor: string | null };
-        names.push(...page.runs.map((run) => run.name));
-        cursor = page.nextCursor;
-      } while (cursor);
-      expect(new Set(names).size, sort).toBe(5);
+    for (let index = 0; index < 5; index++) {
+      const created = (await (await postJson('/api/runs', { parameters: { client: 'pager' } })).json()) as { name: string };
+      await finishedRun(created.name);
+    }
+    // One run that never started: null finish, duration and total must page like any value.
+    await harness.runs.createRun({ job: 'license-count', client: 'pager', parameters: {}, trigger: 'manual', businessDate: '2026-11-24', firstLine: 'queued' });
+    for (const sort of ['created', 'name', 'client', 'job', 'status', 'trigger', 'retries', 'finished', 'duration', 'total']) {
+      for (const dir of ['asc', 'desc']) {
+        const names: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const query: string = `/api/runs?client=pager&limit=2&sort=${sort}&dir=${dir}${cursor ? `&cursor=${cursor}` : ''}`;
+          const page = (await (await api(query, { auth: viewer })).json()) as { runs: { name: string }[]; nextCursor: string | null };
+          names.push(...page.runs.map((run) => run.name));
+          cursor = page.nextCursor;
+        } while (cursor);
+        expect(new Set(names).size, `${sort} ${dir}`).toBe(6);
+      }
     }
   });
 
