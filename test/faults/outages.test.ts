@@ -32,7 +32,7 @@ afterAll(async () => {
   console.info(`\n${await writeSummary('test-artifacts/faults.md')}`);
 });
 
-async function worker(name: string, env: Record<string, string>, extra: Record<string, unknown> = {}): Promise<JobtallyProcess> {
+async function worker(name: string, env: Record<string, string>, extra: Record<string, unknown> = {}, roles = ['worker']): Promise<JobtallyProcess> {
   const config = await writeConfig(dir, `${name}.json`, {
     sources: [
       { name: 'SPA', type: 'static', count: 20_000, delayMs: 300 },
@@ -42,7 +42,7 @@ async function worker(name: string, env: Record<string, string>, extra: Record<s
     schedules: [],
     ...extra,
   });
-  const process = spawnJobtally(['start', '--role', 'worker', '--config', config], { DATABASE_URL: harness.database.url, REDIS_URL: TEST_REDIS_URL, ...env });
+  const process = spawnJobtally(['start', '--role', ...roles, '--config', config], { DATABASE_URL: harness.database.url, REDIS_URL: TEST_REDIS_URL, ...env });
   processes.push(process);
   await process.waitForOutput(/"msg":"started"/, 60_000);
   return process;
@@ -56,10 +56,10 @@ async function finished(names: string[], timeoutMs: number): Promise<number[]> {
 }
 
 describe('fault suite: outages', () => {
-  it('2. Redis restarts mid-run: the worker reconnects by itself, /readyz reports the outage, no run is lost', async () => {
+  it('2. Redis restarts mid-run: worker, scheduler and web reconnect by themselves, /readyz reports the outage, no run is lost', async () => {
     const redis = await OwnRedis.start(dir);
     const metricsPort = await freePort();
-    await worker('redis', { REDIS_URL: redis.url, JOBTALLY_METRICS_PORT: String(metricsPort) });
+    await worker('redis', { REDIS_URL: redis.url, JOBTALLY_WEB_PORT: String(metricsPort) }, {}, ['worker', 'scheduler', 'web']);
     const connection = createRedis(redis.url, 'worker');
     connection.on('error', () => undefined);
     const queueSet = createQueueSet(connection, harness.config.queue.prefix, pino({ level: 'silent' }));
@@ -80,7 +80,8 @@ describe('fault suite: outages', () => {
       const seconds = (performance.now() - upAt) / 1000;
       expect(statuses.every((status) => status === RUN_STATUS.success)).toBe(true);
       expect((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status).toBe(200);
-      record('2. Redis restart (own redis-server, AOF)', `/readyz 503 during the outage, 200 after; 10/10 runs success (5 queued before, 5 after), all done ${seconds.toFixed(1)} s after Redis came back, worker not restarted`);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/api/runs?limit=1`)).status).toBe(200);
+      record('2. Redis restart (own redis-server, AOF)', `one process with worker, scheduler and web: /readyz 503 during the outage, 200 after; 10/10 runs success (5 queued before, 5 after), all done ${seconds.toFixed(1)} s after Redis came back, nothing restarted`);
     } finally {
       await queueSet.close();
       connection.disconnect();
