@@ -30,9 +30,13 @@ export async function upsertSchedule(queue: Queue, spec: ScheduleSpec, origin: S
   await queue.upsertJobScheduler(spec.name, repeat, {
     name: TICK_JOB_NAME,
     data,
-    opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
+    // A tick that cannot create its run (Postgres down) retries for about 17 minutes; its
+    // idempotency key makes every attempt the same run, so an outage loses no scheduled count.
+    opts: { attempts: TICK_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
   });
 }
+
+export const TICK_ATTEMPTS = 11;
 
 export async function listSchedules(queue: Queue): Promise<ScheduleInfo[]> {
   const schedulers = await queue.getJobSchedulers(0, -1, true);

@@ -8,6 +8,7 @@ import { RunProducer } from '../../src/flow/producer.js';
 import { queryRows } from '../../src/persistence/db.js';
 import { RUN_STATUS } from '../../src/persistence/schema.js';
 import { createRedis } from '../../src/queues/connection.js';
+import { QUEUE_NAMES } from '../../src/queues/names.js';
 import { createQueueSet } from '../../src/queues/queues.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
@@ -122,6 +123,26 @@ describe('fault suite: outages', () => {
       expect(rows.every((row) => row.totals === 1 && row.counts === 2)).toBe(true);
       record('3. Postgres cut during writes (TCP proxy)', `cut for ${downSeconds.toFixed(1)} s (${retries} fetch retries logged); 10/10 runs success after restore, each with exactly 1 totals row and 2 counts`);
     } finally {
+      await proxy.close();
+    }
+  });
+
+  it('3b. a scheduled tick during a Postgres outage retries until its run is stored: no scheduled count is lost', async () => {
+    const proxy = await TcpProxy.start(5432);
+    const url = new URL(harness.database.url);
+    url.port = String(proxy.port);
+    await worker('schedule-outage', { DATABASE_URL: url.toString() }, { schedules: [{ name: 'fast', every: '1s' }] }, ['scheduler', 'worker']);
+    const ticks = harness.queueSet.queues[QUEUE_NAMES.schedule];
+    try {
+      await waitFor('a first scheduled run', async () => (await queryRows<{ n: number }>(harness.database.db, sql`select count(*)::int as n from job_logs where trigger = 'schedule'`))[0]?.n || undefined, 30_000, 100);
+      proxy.cut();
+      const failed = await waitFor('a tick to fail and wait for its retry', async () => (await ticks.getJobs(['delayed'])).find((job) => job.attemptsMade > 0), 30_000, 100);
+      proxy.restore();
+      const key = `schedule:fast:${failed.id ?? ''}`;
+      const run = await waitFor('the retried tick to store its run', async () => (await queryRows<{ name: string }>(harness.database.db, sql`select name from job_logs where idempotency_key = ${key}`))[0], 60_000, 100);
+      record('3b. scheduled tick during a Postgres outage', `tick ${failed.id ?? ''} failed ${failed.attemptsMade} time(s) while Postgres was cut, retried with backoff and stored run ${run.name} after the restore`);
+    } finally {
+      await ticks.removeJobScheduler('fast');
       await proxy.close();
     }
   });
