@@ -7,6 +7,7 @@ import type { AuditRepository } from '../persistence/audit-repository.js';
 import { statusName, type RunListRow } from '../persistence/runs-repository.js';
 import { toShortId } from '../runs/names.js';
 import { principalOf, type Authenticator, type Principal } from './auth.js';
+import { findRunByPath } from './run-ref.js';
 import { HttpError } from './errors.js';
 import { encodeCursor, parseRunListQuery, runListQuerySchema } from './run-query.js';
 
@@ -75,7 +76,7 @@ export function createApiRouter(app: AppContext, audit: AuditRepository, auth: A
     response.json({ runs: page.rows.map(runSummary), nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null });
   });
   router.get('/runs/:ref', async (request, response) => {
-    const run = await app.producer.findRun(String(request.params.ref));
+    const run = await findRunByPath(app.producer, String(request.params.ref));
     const detail = await app.runs.getDetail(run.name);
     if (!detail) throw new HttpError(404, 'NOT_FOUND', `run ${run.name} not found`);
     response.json({

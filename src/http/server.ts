@@ -16,6 +16,7 @@ import { html, type SafeHtml } from './html.js';
 import { ASSET_CSS, ASSET_JS, layout } from './layout.js';
 import { auditPage, loginPage, newRunPage, runDetailPage, runsPage, totalsCsv, totalsPage } from './pages.js';
 import { parseRunListQuery } from './run-query.js';
+import { findRunByPath } from './run-ref.js';
 
 export interface WebServerOptions {
   /** Extra routers mounted before the pages (health, metrics). */
@@ -131,7 +132,7 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
     }
   });
   web.get('/runs/:ref', requirePage, async (request, response) => {
-    const run = await app.producer.findRun(String(request.params.ref));
+    const run = await findRunByPath(app.producer, String(request.params.ref));
     const detail = await app.runs.getDetail(run.name);
     if (!detail) throw new HttpError(404, 'NOT_FOUND', `run ${run.name} not found`);
     const active = detail.run.status < 2;

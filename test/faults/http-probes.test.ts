@@ -81,6 +81,16 @@ describe('fault suite: HTTP probes', () => {
     }
     probes.push('SQL metacharacters and XSS in every filter: 200, escaped, harmless');
 
+    for (const traversal of ['..%2F..%2Fetc%2Fpasswd', '....//....//etc/passwd', '%2e%2e%2f%2e%2e%2fetc%2fpasswd', '20261124000000%00']) {
+      expect((await session.request(`/runs/${traversal}`)).status, traversal).toBe(404);
+      expect((await get(`/api/runs/${traversal}`, viewer)).status, traversal).toBe(404);
+    }
+    const headers = (await session.request('/runs')).headers;
+    for (const header of ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'strict-transport-security', 'referrer-policy']) expect(headers.get(header), header).not.toBeNull();
+    expect(headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(headers.get('x-powered-by')).toBeNull();
+    probes.push('path traversal in run ids: 404; helmet security headers and a script-src self CSP on every page');
+
     const huge = await fetch(`${url}/api/runs`, { method: 'POST', headers: { authorization: operator, 'content-type': 'application/json' }, body: JSON.stringify({ parameters: { client: 'x'.repeat(100_000) } }) });
     expect(huge.status).toBe(413);
     probes.push('100 kB body: 413');

@@ -95,6 +95,7 @@ describe('fault suite: inputs', () => {
     if (!spaConfig) throw new Error('no source');
     harness.startWorkers([createSource(spaConfig), scriptedSource('UPCTM', [100])]);
     const outcomes: string[] = [];
+    const rssBefore = process.memoryUsage().rss;
     for (const { label, reply } of POISON) {
       server.script('GET', '/poison', [reply, reply]);
       const queued = await harness.producer.enqueueRun({ trigger: 'manual' });
@@ -105,7 +106,13 @@ describe('fault suite: inputs', () => {
       expect(run.message, label).toMatch(/^SPA: /);
       outcomes.push(`${label} → ${(run.message ?? '').replace('SPA: ', '').slice(0, 60)}`);
     }
-    record('6. poison sources (33 answers, through the flow)', `33/33 runs error with a named reason, 0 totals rows; e.g. ${outcomes.slice(6, 9).join('; ')}`);
+    server.script('GET', '/poison', [{ body: { count: 41 } }]);
+    const healthy = await harness.producer.enqueueRun({ trigger: 'manual' });
+    const after = await waitForRunFinished(harness.runs, healthy.name, { timeoutMs: 20_000, intervalMs: 20 });
+    expect(after.status, 'a good answer after the poison still counts').toBe(RUN_STATUS.success);
+    const rssMb = process.memoryUsage().rss / 1024 / 1024;
+    expect(rssMb).toBeLessThan(600);
+    record('6. poison sources (33 answers, through the flow)', `33/33 runs error with a named reason, 0 totals rows; the next good answer counts; worker RSS ${rssMb.toFixed(0)} MB (${(rssBefore / 1024 / 1024).toFixed(0)} MB before the 33 bad answers); e.g. ${outcomes.slice(6, 9).join('; ')}`);
   }, 300_000);
 
   it('6b. a TLS error is a clear permanent failure', async () => {

@@ -97,7 +97,7 @@ describe('JSON API', () => {
     const form = await api('/api/runs', { method: 'POST', auth: operator, body: 'client=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(form.status).toBe(415);
     expect((await api('/api/runs/20200101000000', { auth: viewer })).status).toBe(404);
-    expect((await api('/api/runs/not-a-run', { auth: viewer })).status).toBe(400);
+    expect((await api('/api/runs/not-a-run', { auth: viewer })).status).toBe(404);
     expect((await api('/api/runs?status=bogus', { auth: viewer })).status).toBe(422);
     expect((await api('/api/runs?cursor=garbage', { auth: viewer })).status).toBe(422);
     const tooBig = await postJson('/api/runs', { parameters: { client: 'x'.repeat(40_000) } });
