@@ -132,7 +132,7 @@ describe('jobtally CLI', { timeout: 120_000 }, () => {
 
   it('SIGTERM stops the worker cleanly with exit 0', async () => {
     worker.child.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
+    expect((await worker.exited).code).toBe(0);
     expect(worker.output()).toMatch(/stopped cleanly/);
   });
 });

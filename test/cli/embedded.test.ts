@@ -26,7 +26,7 @@ describe('first start with nothing configured (embedded PGlite, demo sources)', 
     } finally {
       service.child.kill('SIGTERM');
     }
-    expect(await service.exited).toBe(0);
+    expect((await service.exited).code).toBe(0);
     expect(existsSync(path.join(dir, 'data', 'pgdata', 'PG_VERSION'))).toBe(true);
 
     const list = await runJobtally(['runs', 'list', '--json'], { env, cwd: dir });

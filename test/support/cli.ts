@@ -37,12 +37,16 @@ export interface Service {
   output(): string;
   /** Resolves when the output matches, rejects when the process exits first or time runs out. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  exited: Promise<number | null>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Starts a long-running `jobtally start ...` process. */
 export function startJobtally(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Service {
-  const child = spawn(TSX, [CLI, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return watch(spawn(TSX, [CLI, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Collects a child's stdout and stderr and lets a test wait for a line in them. */
+export function watch(child: ChildProcess): Service {
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -51,7 +55,7 @@ export function startJobtally(args: string[], options: { env?: Record<string, st
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,
     exited,
@@ -66,16 +70,16 @@ export function startJobtally(args: string[], options: { env?: Record<string, st
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timed out waiting for ${pattern} in:\n${output}`));
+          reject(new Error(`timed out waiting for ${String(pattern)} in:\n${output.slice(-4000)}`));
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);
           listeners.delete(check);
         };
-        void exited.then((code) => {
+        void exited.then(({ code }) => {
           if (!pattern.test(output)) {
             cleanup();
-            reject(new Error(`process exited (${code}) before ${pattern}:\n${output}`));
+            reject(new Error(`process exited (${String(code)}) before ${String(pattern)}:\n${output.slice(-4000)}`));
           }
         });
         listeners.add(check);

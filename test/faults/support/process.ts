@@ -1,14 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ROOT } from '../../support/cli.js';
+import { ROOT, watch, type Service } from '../../support/cli.js';
 
-export interface JobtallyProcess {
-  child: ChildProcess;
+export interface JobtallyProcess extends Service {
   pid: number;
-  output(): string;
-  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /**
@@ -21,47 +17,7 @@ export function spawnJobtally(args: string[], env: Record<string, string>): Jobt
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString();
-    for (const listener of listeners) listener();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return {
-    child,
-    pid: child.pid ?? 0,
-    exited,
-    output: () => output,
-    waitForOutput(pattern, timeoutMs = 30_000) {
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (pattern.test(output)) {
-            cleanup();
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`timed out waiting for ${String(pattern)}; output:\n${output.slice(-3000)}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        void exited.then(() => {
-          if (!pattern.test(output)) {
-            cleanup();
-            reject(new Error(`process exited before ${String(pattern)}; output:\n${output.slice(-3000)}`));
-          }
-        });
-        check();
-      });
-    },
-  };
+  return { ...watch(child), pid: child.pid ?? 0 };
 }
 
 export async function writeConfig(dir: string, name: string, config: unknown): Promise<string> {
