@@ -2,15 +2,14 @@ import type { Config } from '../config/load.js';
 import type { FieldIssue } from '../errors.js';
 import { formatCount, formatDuration, formatPercent } from '../format.js';
 import { JOB_CATALOG } from '../jobs/catalog.js';
-import type { DailyTotal, RunDetail, RunListRow, RunPage, StatusCounts } from '../persistence/runs-repository.js';
+import { statusName, type DailyTotal, type RunDetail, type RunListRow, type RunPage, type StatusCounts } from '../persistence/runs-repository.js';
 import { RUN_STATUS_NAMES, type AuditEntry, type RunStatusName } from '../persistence/schema.js';
 import { aggregateJobId, fetchJobId, QUEUE_NAMES } from '../queues/names.js';
 import { toShortId } from '../runs/names.js';
-import { statusName } from '../persistence/runs-repository.js';
 import type { Principal } from './auth.js';
 import { html, type SafeHtml } from './html.js';
-import { encodeCursor, listUrl, type RunListQuery } from './run-query.js';
 import { dailyTotalsChart } from './chart.js';
+import { encodeCursor, listUrl, type RunListQuery } from './run-query.js';
 
 const COLUMNS: { key: RunListQuery['sort'] | undefined; label: string; numeric?: boolean }[] = [
   { key: 'name', label: 'Run' },
@@ -93,7 +92,7 @@ function breakdownList(title: string, values: Record<string, number> | undefined
   return html`<details><summary>${title}</summary><table>${entries.map(([key, count]) => html`<tr><td>${key}</td><td class="num">${formatCount(count)}</td></tr>`)}</table></details>`;
 }
 
-export function runDetailPage(input: { detail: RunDetail; principal: Principal | undefined; csrfToken: string; queuePrefix: string }): SafeHtml {
+export function runDetailPage(input: { detail: RunDetail; principal: Principal | undefined; csrfToken: string }): SafeHtml {
   const { run, details, counts, total, retries } = input.detail;
   const status = statusName(run.status);
   const sources = Array.isArray(run.parameters.sources) ? (run.parameters.sources as string[]) : counts.map((count) => count.source);

@@ -136,7 +136,7 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
     const detail = await app.runs.getDetail(run.name);
     if (!detail) throw new HttpError(404, 'NOT_FOUND', `run ${run.name} not found`);
     const active = detail.run.status < 2;
-    send(response, `Run ${run.name}`, runDetailPage({ detail, principal: principalOf(response), csrfToken: csrfFor(request, response), queuePrefix: config.queue.prefix }), {
+    send(response, `Run ${run.name}`, runDetailPage({ detail, principal: principalOf(response), csrfToken: csrfFor(request, response) }), {
       ...(active ? { refreshSeconds: 2 } : {}),
     });
   });
