@@ -75,3 +75,14 @@ export function resolveSecret(ref: SecretRef, environment: SecretEnvironment): S
     });
   }
 }
+
+/** A connection URL fit to print: the password masked; `what` names it when it cannot be parsed. */
+export function redactUrl(url: string, what: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return `(unparseable ${what} URL)`;
+  }
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import type { Secret } from '../config/secret.js';
+import { redactUrl, type Secret } from '../config/secret.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { schema } from './schema.js';
 
@@ -50,21 +50,11 @@ export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
   return rowsOf<T>(await db.execute(query));
 }
 
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable database URL)';
-  }
-}
-
 async function openPostgres(url: string, maxConnections: number): Promise<DatabaseHandle> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-  const location = redactUrl(url);
+  const location = redactUrl(url, 'database');
   const clientOptions = { max: maxConnections, onnotice: () => undefined, connect_timeout: 10 } as const;
   const client = postgres(url, clientOptions);
   const db = drizzle(client, { schema }) as unknown as Database;

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { redactUrl } from '../config/secret.js';
 import { ServiceUnavailableError } from '../errors.js';
 
 export type RedisRole = 'worker' | 'producer';
@@ -15,16 +16,6 @@ export function createRedis(url: string, role: RedisRole): Redis {
   });
 }
 
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable Redis URL)';
-  }
-}
-
 /** Fails with one clear error when Redis does not answer in time. */
 export async function pingRedis(url: string, timeoutMs = 3000): Promise<void> {
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
@@ -33,7 +24,7 @@ export async function pingRedis(url: string, timeoutMs = 3000): Promise<void> {
     await probe.connect();
     await probe.ping();
   } catch (cause) {
-    throw new ServiceUnavailableError(`Redis at ${redactRedisUrl(url)} is not reachable: ${cause instanceof Error ? cause.message : String(cause)}`, {
+    throw new ServiceUnavailableError(`Redis at ${redactUrl(url, 'Redis')} is not reachable: ${cause instanceof Error ? cause.message : String(cause)}`, {
       cause,
       hint: 'start Redis (`docker compose up -d redis` or your OS package) or set REDIS_URL',
     });

@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import type { SqlSourceConfig } from '../config/load.js';
+import { redactUrl } from '../config/secret.js';
 import { MissingCountError, SourceAuthError, SourceTimeoutError, SourceUnavailableError } from '../errors.js';
-import { redactUrl } from '../persistence/db.js';
 import { validateCount } from './count.js';
 import type { CountSource, FetchContext, SourceFetchResult } from './types.js';
 
@@ -21,7 +21,7 @@ export class SqlSource implements CountSource {
   }
 
   describe(): string {
-    return `SQL on ${redactUrl(this.config.url.reveal())}`;
+    return `SQL on ${redactUrl(this.config.url.reveal(), 'database')}`;
   }
 
   async fetchCount(context: FetchContext): Promise<SourceFetchResult> {
