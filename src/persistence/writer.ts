@@ -1,7 +1,10 @@
 import { sql } from 'drizzle-orm';
+import type { AggregatedMetric } from '../metrics/aggregate.js';
+import type { MetricValues } from '../metrics/definitions.js';
 import { clampDetail } from '../runs/log-lines.js';
 import type { CountBreakdown } from '../sources/types.js';
 import { queryRows, type Database } from './db.js';
+import { metricValuesTable, sourceMetricRows, staleMetricCondition } from './metric-rows.js';
 import { RUN_STATUS, type BreakdownDimension, type DetailLevel } from './schema.js';
 
 export interface DetailLine {
@@ -14,6 +17,7 @@ export interface SourceCountRecord {
   source: string;
   count: number;
   breakdown?: CountBreakdown | undefined;
+  metrics?: MetricValues | undefined;
   durationMs: number;
   line: string;
 }
@@ -26,6 +30,8 @@ export interface CompletedRun {
   businessDate: string;
   message: string;
   lines: DetailLine[];
+  /** The run's metrics, joined across its sources by their rules. */
+  metrics?: AggregatedMetric[] | undefined;
 }
 
 export type FinishOutcome = 'finished' | 'already-finished';
@@ -51,6 +57,7 @@ export class RunWriter {
   async recordSourceCount(jobLogId: number, record: SourceCountRecord): Promise<void> {
     const rows = breakdownRows(record.breakdown);
     const stale = rows.length > 0 ? sql`(dimension, key) not in (${sql.join(rows.map((row) => sql`(${row.dimension}::text, ${row.key}::text)`), sql`, `)})` : sql`true`;
+    const metrics = sourceMetricRows(record.metrics);
     await this.db.execute(sql`
       with stored as (
         insert into source_counts (job_log_id, source, count, breakdown, duration_ms)
@@ -65,6 +72,12 @@ export class RunWriter {
         insert into count_breakdowns (job_log_id, source, dimension, key, count)
         select stored.job_log_id, ${record.source}, b.dimension, b.key, b.count from stored, ${breakdownTable(rows)}
         on conflict (job_log_id, source, dimension, key) do update set count = excluded.count
+      ), stale_metrics as (
+        delete from run_metrics where job_log_id = ${jobLogId} and source = ${record.source} and ${staleMetricCondition(metrics)}
+      ), metrics as (
+        insert into run_metrics (job_log_id, source, metric, value)
+        select stored.job_log_id, ${record.source}, m.metric, m.value from stored, ${metricValuesTable(metrics)}
+        on conflict (job_log_id, source, metric) do update set value = excluded.value
       ), touched as (
         update job_logs set updated_at = now() where id = ${jobLogId}
       )
@@ -97,6 +110,10 @@ export class RunWriter {
         insert into totals (job_log_id, client, business_date, total, "limit", counts)
         select id, ${result.client}, ${result.businessDate}::date, ${result.total}, ${result.limit}, ${JSON.stringify(result.counts)}::jsonb from finished
         on conflict (job_log_id) do nothing
+      ), metrics as (
+        insert into run_metrics (job_log_id, metric, rule, value)
+        select finished.id, m.metric, m.rule, m.value from finished, ${metricValuesTable(result.metrics ?? [])}
+        on conflict (job_log_id, source, metric) do nothing
       ), lines as (
         insert into job_log_details (job_log_id, level, source, message)
         select finished.id, l.level, l.source, l.message from finished, ${linesTable(result.lines)}

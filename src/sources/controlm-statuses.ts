@@ -5,6 +5,12 @@ import type { CountBreakdown, SourceFetchResult } from './types.js';
 /** Rows of `run/jobs/status` that group jobs rather than run: they are not job executions. */
 export const CONTAINER_TYPES = new Set(['Folder', 'SubFolder', 'Sub-Table', 'SubTable', 'Table', 'SmartFolder', 'SmartTable']);
 
+/** The status of a job that ran and failed. */
+export const FAILED_STATUS = 'Ended Not OK';
+
+/** Statuses of jobs ordered for today but waiting rather than running. */
+export const ORDERED_NOT_RUNNING_STATUSES = ['Wait Condition', 'Wait Resource', 'Wait User', 'Wait Host'];
+
 interface StatusRow {
   jobId?: unknown;
   type?: unknown;
@@ -62,7 +68,11 @@ export class StatusTally {
     };
     const count = this.#count;
     const note = this.#containers > 0 ? `${formatCount(count)} jobs, ${formatCount(this.#containers)} folders skipped` : `${formatCount(count)} jobs`;
-    return { count, breakdown, note };
+    const metrics = {
+      failed: this.#byStatus.get(FAILED_STATUS) ?? 0,
+      ordered_not_running: ORDERED_NOT_RUNNING_STATUSES.reduce((sum, status) => sum + (this.#byStatus.get(status) ?? 0), 0),
+    };
+    return { count, breakdown, metrics, note };
   }
 }
 

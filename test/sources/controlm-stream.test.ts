@@ -67,6 +67,7 @@ describe('controlm jobs-status, a large answer', () => {
     expect(result.note).toBe(`${JOBS.toLocaleString('en')} jobs, ${FOLDERS} folders skipped`);
     expect(result.breakdown?.byStatus).toEqual({ 'Ended OK': 25_001, 'Ended Not OK': 8333, Executing: 8333, 'Wait Condition': 8333 });
     expect(result.breakdown?.byApplication).toEqual({ HR: 16_667, FIN: 33_333 });
+    expect(result.metrics).toEqual({ failed: 8333, ordered_not_running: 8333 });
     // The body is larger than a whole-body read accepts: only a streaming parse can count it.
     expect(sentBytes).toBeGreaterThan(MAX_BODY_BYTES);
     // Read whole, this body takes ~80 MB of heap (the text, then every parsed row). Streamed, the

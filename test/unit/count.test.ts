@@ -95,7 +95,14 @@ describe('StatusTally', () => {
         bySubApplication: { 'FIN/(none)': 1, 'HR/(none)': 1, '(none)/(none)': 1 },
         flags: {},
       },
+      metrics: { failed: 1, ordered_not_running: 1 },
     });
+  });
+
+  it('reports failed and ordered-not-running jobs as metrics, 0 when there are none', () => {
+    const statuses = ['Ended Not OK', 'Ended Not OK', 'Wait Condition', 'Wait Resource', 'Wait User', 'Wait Host', 'Executing', 'Wait Workload'];
+    expect(tally(statuses.map((status) => ({ status }))).metrics).toEqual({ failed: 2, ordered_not_running: 4 });
+    expect(tally([{ status: 'Ended OK' }]).metrics).toEqual({ failed: 0, ordered_not_running: 0 });
   });
 
   it('counts a job seen twice (overlapping partitions) once, and rows without a jobId each', () => {
