@@ -40,6 +40,7 @@ export const registerAdminCommands: CommandRegistrar = (program: Command, cli: C
       for (const schedule of loaded.schedules) {
         io.stdout(`  schedule ${schedule.name}: ${schedule.every ? `every ${formatDuration(schedule.every)}` : `${schedule.cron ?? ''} ${schedule.tz ?? ''}`} (client ${schedule.client})`);
       }
+      io.stdout(`  metric rules: job_executions sum (the license total), ${Object.entries(loaded.metrics.rules).map(([metric, rule]) => `${metric} ${rule}`).join(', ')}`);
       io.stdout(`  data dir ${loaded.dataDir}`);
       io.stdout(`  database ${loaded.databaseUrl ? 'DATABASE_URL' : 'embedded (PGlite in the data dir)'}, redis ${loaded.redisUrl ? 'REDIS_URL' : '127.0.0.1:6379 or a private redis-server'}`);
     });
