@@ -238,6 +238,25 @@ export const metricRulesSchema = z.record(z.string(), z.unknown()).transform((en
   return rules;
 });
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The scheduled purge: finished runs older than `olderThan` are archived (gzipped NDJSON) and
+ * deleted, every day at `schedule` (cron, in `tz`, default the business time zone).
+ */
+export const retentionConfigSchema = z.strictObject({
+  /** Off: the scheduler removes the job; `jobtally purge` still works by hand. */
+  enabled: z.boolean().default(true),
+  /** Default 90d (or `runs.retentionDays`). A bare number is milliseconds, hence the floor. */
+  olderThan: durationMs.refine((ms) => ms >= DAY_MS, { message: 'keep at least 1d of runs (a bare number is milliseconds: write 90d)' }).optional(),
+  schedule: z.string().min(1).default('0 3 * * *'),
+  tz: timeZone.optional(),
+  /** Write the archive before deleting (default); false deletes without one. */
+  archive: z.boolean().default(true),
+  /** Where archives go (default: `<data dir>/archive` of the worker that runs the job). */
+  archiveDir: z.string().min(1).optional(),
+});
+
 export const configFileSchema = z.strictObject({
   limit: z.number().int().positive().default(48_500),
   nearLimitPercent: z.number().min(1).max(100).default(90),
@@ -276,9 +295,11 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       /** A run still pending or processing after this long is marked error by the sweeper. */
       stuckAfterMs: durationMs.default(15 * 60_000),
-      retentionDays: z.number().int().positive().default(90),
+      /** Superseded by `retention.olderThan`; still read when that is not set. */
+      retentionDays: z.number().int().positive().optional(),
     })
     .prefault({}),
+  retention: retentionConfigSchema.prefault({}),
   web: webConfigSchema.prefault({}),
   alerts: alertsConfigSchema.prefault({}),
   metrics: z
