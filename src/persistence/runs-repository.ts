@@ -278,7 +278,7 @@ export class RunsRepository {
       .limit(limit);
   }
 
-  /** O(1): read from run_status_counts, which a trigger keeps exact inside every write. */
+  /** O(1): sums the shards of run_status_counts, which a trigger keeps exact inside every write. */
   async statusCounts(client?: string): Promise<StatusCounts> {
     const rows = await this.db
       .select({ status: runStatusCounts.status, count: sql<number>`sum(${runStatusCounts.count})`.mapWith(Number) })
@@ -305,7 +305,7 @@ export class RunsRepository {
     const rows = await queryRows<{ client: string; total: number; limit: number; created_at: string | Date }>(
       this.db,
       sql`select c.client, t.total::float8 as total, t."limit"::float8 as "limit", t.created_at
-        from (select distinct client from run_status_counts where count > 0) c
+        from (select client from run_status_counts group by client having sum(count) > 0) c
         cross join lateral (select total, "limit", created_at from totals where totals.client = c.client order by business_date desc, created_at desc limit 1) t`,
     );
     return rows.map((row) => ({ client: row.client, total: row.total, limit: row.limit, createdAt: new Date(row.created_at) }));
@@ -313,7 +313,7 @@ export class RunsRepository {
 
   /** Clients that have runs at all, for checks that must also notice a client that never succeeded. */
   async clientsWithRuns(): Promise<string[]> {
-    const rows = await queryRows<{ client: string }>(this.db, sql`select distinct client from run_status_counts where count > 0 order by client`);
+    const rows = await queryRows<{ client: string }>(this.db, sql`select client from run_status_counts group by client having sum(count) > 0 order by client`);
     return rows.map((row) => row.client);
   }
 

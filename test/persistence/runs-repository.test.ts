@@ -76,6 +76,36 @@ describe('status counts', () => {
     const acme = await runs.statusCounts('acme');
     expect(acme.success + acme.error).toBe(100);
   });
+
+  it('stay exact per client when concurrent backends create, finish and delete runs across shards', async () => {
+    await Promise.all(Array.from({ length: 300 }, (_, i) => runs.createRun(newRun({ client: `shard${i % 3}` }))));
+    const pending = await queryRows<{ id: number; client: string }>(database.db, sql`select id, client from job_logs where client like 'shard%' order by id`);
+    await Promise.all(
+      pending.map((run, i) =>
+        i % 4 === 0
+          ? writer.failRun(run.id, 'boom', [])
+          : i % 4 === 1
+            ? writer.markProcessing(run.id)
+            : writer.completeRun(run.id, { total: 1, limit: 10, counts: { A: 1 }, client: run.client, businessDate: '2025-12-15', message: 'ok', lines: [] }),
+      ),
+    );
+    // Deleted by other backends than the ones that inserted: their shards go negative, the sum must not.
+    await Promise.all(pending.filter((_, i) => i % 10 === 0).map((run) => database.db.execute(sql`delete from job_logs where id = ${run.id}`)));
+
+    const [shards] = await queryRows<{ used: number }>(database.db, sql`select count(distinct shard)::int as used from run_status_counts where client like 'shard%'`);
+    expect(shards?.used).toBeGreaterThan(1);
+    const exact = await queryRows<{ client: string; status: number; count: number }>(
+      database.db,
+      sql`select client, status, count(*)::int as count from job_logs where client like 'shard%' group by client, status`,
+    );
+    for (const client of ['shard0', 'shard1', 'shard2']) {
+      const counts = await runs.statusCounts(client);
+      const expected = { pending: 0, processing: 0, error: 0, success: 0 };
+      for (const row of exact.filter((entry) => entry.client === client)) expected[(['pending', 'processing', 'error', 'success'] as const)[row.status]!] = row.count;
+      expect(counts).toEqual(expected);
+    }
+    expect(await runs.clientsWithRuns()).toEqual(expect.arrayContaining(['shard0', 'shard1', 'shard2']));
+  });
 });
 
 describe('RunWriter', () => {
