@@ -121,6 +121,46 @@ describe('RunWriter', () => {
     expect(detail?.details.map((line) => line.message)).toEqual(['queued', 'done']);
   });
 
+  it('finishes a run once when its completion arrives several times at the same moment (one batch)', async () => {
+    const { run } = await runs.createRun(newRun());
+    const result = { total: 7, limit: 10, counts: { A: 7 }, client: 'default', businessDate: '2025-12-15', message: 'ok', lines: [{ level: 'info' as const, message: 'total 7' }] };
+    const outcomes = await Promise.all([1, 2, 3].map(() => writer.completeRun(run.id, result)));
+    expect(outcomes.filter((outcome) => outcome === 'finished')).toHaveLength(1);
+    const detail = await runs.getDetail(run.name);
+    expect(detail?.details.map((line) => line.message)).toEqual(['queued', 'total 7']);
+    const [totalRows] = await queryRows<{ count: number }>(database.db, sql`select count(*)::int as count from totals where job_log_id = ${run.id}`);
+    expect(totalRows?.count).toBe(1);
+  });
+
+  it('stores concurrent counts of many runs, keeps each run line order, and fails only the count whose run is gone', async () => {
+    const created = await Promise.all(Array.from({ length: 10 }, () => runs.createRun(newRun())));
+    const missingRunId = 2_000_000_000;
+    const writes = created.flatMap(({ run }) =>
+      ['SPA', 'UPCTM'].map((source) => writer.recordSourceCount(run.id, { source, count: run.id, durationMs: 3, line: `${source} counted ${run.id}` })),
+    );
+    const orphan = writer.recordSourceCount(missingRunId, { source: 'SPA', count: 1, durationMs: 1, line: 'orphan' });
+    const [settled, orphanOutcome] = await Promise.all([Promise.allSettled(writes), orphan.then(() => 'stored', (error: unknown) => String((error as Error).cause))]);
+    expect(settled.every((outcome) => outcome.status === 'fulfilled')).toBe(true);
+    expect(orphanOutcome).toMatch(/foreign key/);
+    for (const { run } of created) {
+      const detail = await runs.getDetail(run.name);
+      expect(detail?.run.status).toBe(1);
+      expect(detail?.run.startedAt).toBeInstanceOf(Date);
+      expect(detail?.counts.map((count) => [count.source, count.count])).toEqual([
+        ['SPA', run.id],
+        ['UPCTM', run.id],
+      ]);
+      expect(detail?.details.map((line) => line.message)).toEqual(['queued', `SPA counted ${run.id}`, `UPCTM counted ${run.id}`]);
+    }
+  });
+
+  it('lets a repeated count of the same source replace the first, even within one batch', async () => {
+    const { run } = await runs.createRun(newRun());
+    await Promise.all([1, 2].map((count) => writer.recordSourceCount(run.id, { source: 'SPA', count, durationMs: 1, line: `SPA counted ${count}` })));
+    const detail = await runs.getDetail(run.name);
+    expect(detail?.counts.map((count) => count.count)).toEqual([2]);
+  });
+
   it('truncates a detail longer than 5,000 characters with a marker instead of rejecting it', async () => {
     const { run } = await runs.createRun(newRun());
     await writer.failRun(run.id, 'x'.repeat(9000), [{ level: 'error', message: 'y'.repeat(9000) }]);
