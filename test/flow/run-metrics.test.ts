@@ -82,4 +82,47 @@ describe('run metrics through the flow', () => {
       ['SPA', 'job_executions', null, 7],
     ]);
   });
+
+  it('keeps each run’s metrics apart when concurrent writes share one statement', async () => {
+    const created = await Promise.all(
+      [1, 2, 3].map((index) =>
+        harness.runs.createRun({ job: 'license-count', client: 'batch', parameters: {}, trigger: 'manual', businessDate: '2026-11-25', firstLine: `run ${index}`, now: new Date(Date.UTC(2026, 10, 25, 9, 0, index)) }),
+      ),
+    );
+    const ids = created.map(({ run }) => run.id);
+    await Promise.all(
+      ids.flatMap((id, index) => [
+        harness.writer.recordSourceCount(id, { source: 'SPA', count: index, metrics: { job_executions: index, failed: 10 + index }, durationMs: 1, line: 'SPA' }),
+        harness.writer.recordSourceCount(id, { source: 'UPCTM', count: 100, metrics: { job_executions: 100 }, durationMs: 1, line: 'UPCTM' }),
+      ]),
+    );
+    const outcomes = await Promise.all(
+      ids.map((id, index) =>
+        harness.writer.completeRun(id, {
+          total: 100 + index,
+          limit: 1000,
+          counts: { SPA: index, UPCTM: 100 },
+          client: 'batch',
+          businessDate: '2026-11-25',
+          message: 'ok',
+          lines: [],
+          metrics: [
+            { metric: 'job_executions', rule: 'sum', value: 100 + index },
+            { metric: 'failed', rule: 'sum', value: 10 + index },
+          ],
+        }),
+      ),
+    );
+    expect(outcomes).toEqual(['finished', 'finished', 'finished']);
+    for (const [index, { run }] of created.entries()) {
+      const detail = await harness.runs.getDetail(run.name);
+      expect(rowsOf(detail?.metrics ?? []), run.name).toEqual([
+        [null, 'failed', 'sum', 10 + index],
+        [null, 'job_executions', 'sum', 100 + index],
+        ['SPA', 'failed', null, 10 + index],
+        ['SPA', 'job_executions', null, index],
+        ['UPCTM', 'job_executions', null, 100],
+      ]);
+    }
+  });
 });
