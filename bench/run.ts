@@ -1,23 +1,31 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { benchHttpAtScale } from './http-at-scale.js';
+import { benchHistoryAtScale } from './history-at-scale.js';
 import { repetition, type PipelineSettings, type RepetitionRequest, type RepetitionResult } from './pipeline.js';
 import { formatMs, markdownTable, percentile, table } from './stats.js';
 
 /**
- * `npm run bench [-- --quick]`. Every product figure sits next to a baseline measured in the same
- * invocation on the same Redis and Postgres (a bare BullMQ flow of the same shape, or the bare
- * database query), alternating which goes first, so machine noise hits both.
+ * `npm run bench [-- --quick] [-- --only throughput,paced,burst,memory,history]`. Every product
+ * figure sits next to a baseline measured in the same invocation on the same Redis and Postgres (a
+ * bare BullMQ flow of the same shape, or the bare database query), alternating which goes first, so
+ * machine noise hits both.
  */
 const quick = process.argv.includes('--quick');
+const PARTS = ['throughput', 'paced', 'burst', 'memory', 'history'] as const;
+type Part = (typeof PARTS)[number];
+const onlyIndex = process.argv.indexOf('--only');
+const selected = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : [...PARTS];
+const unknownParts = selected.filter((part) => !(PARTS as readonly string[]).includes(part));
+if (unknownParts.length > 0) throw new Error(`unknown bench part ${unknownParts.join(', ')}: use ${PARTS.join(', ')}`);
+const runs = (part: Part) => selected.includes(part);
 const settings: PipelineSettings = {
   postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   log: (line) => process.stderr.write(`${line}\n`),
 };
 const plan = quick
-  ? { repetitions: 1, throughputRuns: 300, paced: [{ rate: 50, seconds: 5 }], burstRuns: 200, memoryRuns: 1000, memoryCheckpoints: [200, 1000], http: { runs: 20_000, detailsPerRun: 10, requests: 100 } }
-  : { repetitions: 3, throughputRuns: 2000, paced: [{ rate: 50, seconds: 30 }, { rate: 200, seconds: 30 }], burstRuns: 1000, memoryRuns: 10_000, memoryCheckpoints: [1000, 10_000], http: { runs: 100_000, detailsPerRun: 20, requests: 200 } };
+  ? { repetitions: 1, throughputRuns: 300, paced: [{ rate: 50, seconds: 5 }], burstRuns: 200, memoryRuns: 1000, memoryCheckpoints: [200, 1000], history: { runs: 20_000, detailsPerRun: 10, executions: 50, httpSeconds: 2, httpConnections: 20 } }
+  : { repetitions: 3, throughputRuns: 2000, paced: [{ rate: 50, seconds: 30 }, { rate: 200, seconds: 30 }], burstRuns: 1000, memoryRuns: 10_000, memoryCheckpoints: [1000, 10_000], history: { runs: 1_000_000, detailsPerRun: 20, executions: 200, httpSeconds: 15, httpConnections: 20 } };
 settings.log(`jobtally bench${quick ? ' (quick)' : ''}: ${JSON.stringify(plan)}`);
 const started = performance.now();
 
@@ -43,47 +51,74 @@ async function both(request: Omit<RepetitionRequest, 'mode'>): Promise<{ product
 }
 
 const rows: string[][] = [];
-const throughput = await both({ scenario: 'throughput', runs: plan.throughputRuns });
-const rate = (results: RepetitionResult[]) => spread(results.map((result) => result.runs / (result.durationMs / 1000)));
-const productRate = rate(throughput.product);
-const rawRate = rate(throughput.raw);
-rows.push([`throughput, ${plan.throughputRuns} runs (runs/s)`, show(productRate), show(rawRate), `${((productRate[1] / rawRate[1]) * 100).toFixed(0)}% of raw`]);
+const record: Record<string, unknown> = { date: new Date().toISOString(), plan };
 
-for (const pace of plan.paced) {
-  const results = await both({ scenario: 'paced', runs: pace.rate * pace.seconds, rate: pace.rate });
-  for (const fraction of [0.5, 0.95, 0.99]) {
-    const at = (list: RepetitionResult[]) => spread(list.map((result) => percentile([...result.latenciesMs].sort((left, right) => left - right), fraction)));
-    const product = at(results.product);
-    const raw = at(results.raw);
-    rows.push([`latency at ${pace.rate} runs/s, p${fraction * 100} (ms)`, show(product), show(raw), `${(product[1] / raw[1]).toFixed(2)}x raw`]);
+if (runs('throughput')) {
+  const throughput = await both({ scenario: 'throughput', runs: plan.throughputRuns });
+  const rate = (results: RepetitionResult[]) => spread(results.map((result) => result.runs / (result.durationMs / 1000)));
+  const productRate = rate(throughput.product);
+  const rawRate = rate(throughput.raw);
+  rows.push([`throughput, ${plan.throughputRuns} runs (runs/s)`, show(productRate), show(rawRate), `${((productRate[1] / rawRate[1]) * 100).toFixed(0)}% of raw`]);
+  record.throughput = throughput;
+}
+
+if (runs('paced')) {
+  for (const pace of plan.paced) {
+    const results = await both({ scenario: 'paced', runs: pace.rate * pace.seconds, rate: pace.rate });
+    for (const fraction of [0.5, 0.95, 0.99]) {
+      const at = (list: RepetitionResult[]) => spread(list.map((result) => percentile([...result.latenciesMs].sort((left, right) => left - right), fraction)));
+      const product = at(results.product);
+      const raw = at(results.raw);
+      rows.push([`latency at ${pace.rate} runs/s, p${fraction * 100} (ms)`, show(product), show(raw), `${(product[1] / raw[1]).toFixed(2)}x raw`]);
+    }
+    record[`paced ${pace.rate}`] = results;
   }
 }
 
-const burst = [] as RepetitionResult[];
-for (let index = 0; index < plan.repetitions; index++) burst.push(await repetition(settings, { mode: 'product', scenario: 'burst', runs: plan.burstRuns }));
-rows.push([`burst: ${plan.burstRuns} enqueues from 20 callers until all stored (s)`, show(spread(burst.map((result) => result.durationMs / 1000)), 2), '-', '-']);
+if (runs('burst')) {
+  const burst = [] as RepetitionResult[];
+  for (let index = 0; index < plan.repetitions; index++) burst.push(await repetition(settings, { mode: 'product', scenario: 'burst', runs: plan.burstRuns }));
+  rows.push([`burst: ${plan.burstRuns} enqueues from 20 callers until all stored (s)`, show(spread(burst.map((result) => result.durationMs / 1000)), 2), '-', '-']);
+  record.burst = burst;
+}
 
-const memory = await both({ scenario: 'throughput', runs: plan.memoryRuns, checkpoints: plan.memoryCheckpoints });
-const mb = (bytes: number | undefined) => ((bytes ?? Number.NaN) / 1024 / 1024).toFixed(0);
-const rssRow = (results: RepetitionResult[]) => {
-  const median = (key: string) => percentile(results.map((result) => result.rss[key] ?? Number.NaN).sort((left, right) => left - right), 0.5);
-  return ['before', ...plan.memoryCheckpoints.map((point) => `after ${point}`)].map((key) => mb(median(key))).join(' / ');
-};
-const growth = (results: RepetitionResult[]) => {
-  const [first, last] = [plan.memoryCheckpoints[0], plan.memoryCheckpoints.at(-1)].map((point) => percentile(results.map((result) => result.rss[`after ${point}`] ?? Number.NaN).sort((left, right) => left - right), 0.5));
-  return `${mb((last ?? Number.NaN) - (first ?? Number.NaN))} MB growth after ${plan.memoryCheckpoints[0]} runs`;
-};
-rows.push([`worker RSS before / after ${plan.memoryCheckpoints.join(' / after ')} runs (MB)`, rssRow(memory.product), rssRow(memory.raw), growth(memory.product)]);
+if (runs('memory')) {
+  const memory = await both({ scenario: 'throughput', runs: plan.memoryRuns, checkpoints: plan.memoryCheckpoints });
+  const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+  const medianRss = (results: RepetitionResult[], key: string) => percentile(results.map((result) => result.rss[key] ?? Number.NaN).sort((left, right) => left - right), 0.5);
+  const keys = ['before', ...plan.memoryCheckpoints.map((point) => `after ${point}`)];
+  const rssRow = (results: RepetitionResult[]) => keys.map((key) => mb(medianRss(results, key))).join(' / ');
+  const growth = medianRss(memory.product, keys.at(-1) ?? 'before') - medianRss(memory.product, keys[1] ?? 'before');
+  rows.push([`worker RSS before / after ${plan.memoryCheckpoints.join(' / after ')} runs (MB)`, rssRow(memory.product), rssRow(memory.raw), `${mb(growth)} MB from ${plan.memoryCheckpoints[0]} to ${plan.memoryCheckpoints.at(-1)} runs`]);
+  record.memory = { product: memory.product.map((result) => result.rss), raw: memory.raw.map((result) => result.rss) };
+}
 
-const http = await benchHttpAtScale({ ...plan.http, ...settings });
-for (const row of http) rows.push([`HTTP ${row.case}, p50 / p99 (ms)`, `${formatMs(row.http.p50)} / ${formatMs(row.http.p99)}`, `${formatMs(row.baseline.p50)} / ${formatMs(row.baseline.p99)} (db only)`, row.http.p99 < 50 ? 'p99 < 50 ms' : 'p99 >= 50 ms']);
+if (runs('history')) {
+  const history = await benchHistoryAtScale({ ...plan.history, ...settings });
+  const atScale = `${plan.history.runs.toLocaleString('en')} runs`;
+  rows.push([`seed ${atScale} and ${(plan.history.runs * plan.history.detailsPerRun).toLocaleString('en')} details (s)`, history.seedSeconds.toFixed(0), '-', '-']);
+  for (const row of history.queries) {
+    rows.push([`query at ${atScale}: ${row.query}, p50 / p99 (ms)`, `${formatMs(row.latency.p50)} / ${formatMs(row.latency.p99)}`, `${formatMs(history.floor.p50)} / ${formatMs(history.floor.p99)} (pk lookup)`, row.latency.p99 < 10 ? 'p99 < 10 ms' : 'p99 >= 10 ms']);
+  }
+  for (const row of history.http) {
+    rows.push([
+      `HTTP at ${atScale}: ${row.endpoint}, ${plan.history.httpConnections} connections: req/s, p99 (ms)`,
+      `${row.http.requestsPerSecond.toFixed(0)}, ${formatMs(row.http.p99)}`,
+      `${row.baseline.requestsPerSecond.toFixed(0)}, ${formatMs(row.baseline.p99)} (db only)`,
+      row.http.p99 < 50 ? 'p99 < 50 ms' : 'p99 >= 50 ms',
+    ]);
+  }
+  record.history = history;
+}
 
 const header = ['figure', 'jobtally: median (min-max)', 'baseline', 'comparison'];
-const title = `jobtally bench${quick ? ' --quick' : ''}, ${plan.repetitions} repetition(s), each in a fresh process; baseline = bare BullMQ flow of the same shape (or the bare database query for HTTP)`;
+const title = `jobtally bench${quick ? ' --quick' : ''}, ${plan.repetitions} repetition(s), each in a fresh process; baseline = bare BullMQ flow of the same shape (HTTP: the same queries without HTTP; queries: a primary-key lookup)`;
 process.stdout.write(`\n${title}\n${table(header, rows)}\n\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 
-const results = path.join('bench', 'results');
-await mkdir(results, { recursive: true });
-const stem = quick ? 'latest-quick' : 'latest';
-await writeFile(path.join(results, `${stem}.json`), `${JSON.stringify({ date: new Date().toISOString(), plan, throughput, burst, memory: { product: memory.product.map((result) => result.rss), raw: memory.raw.map((result) => result.rss) }, http }, null, 2)}\n`);
-await writeFile(path.join(results, `${stem}.md`), `${title}\n\n${markdownTable(header, rows)}\n`);
+if (selected.length === PARTS.length) {
+  const results = path.join('bench', 'results');
+  await mkdir(results, { recursive: true });
+  const stem = quick ? 'latest-quick' : 'latest';
+  await writeFile(path.join(results, `${stem}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFile(path.join(results, `${stem}.md`), `${title}\n\n${markdownTable(header, rows)}\n`);
+}

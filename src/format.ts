@@ -1,7 +1,9 @@
 /** Human formatting shared by run logs, the CLI and the dashboard. */
 
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+
 export function formatCount(value: number): string {
-  return value.toLocaleString('en-US');
+  return COUNT_FORMAT.format(value);
 }
 
 export function formatDuration(ms: number): string {

@@ -4,6 +4,8 @@ import { LimitExceededError, MissingCountError } from '../errors.js';
 export interface FetchedCount {
   source: string;
   count: number;
+  /** ms since epoch when the fetch began: the run's started_at is its earliest fetch. */
+  startedAt?: number;
 }
 
 export interface AggregateResult {

@@ -41,9 +41,10 @@ export function createFetchProcessor(deps: ProcessorDeps) {
     const logger = deps.logger.child({ run: runName, runId: toShortId(runName), source: sourceName, jobId: job.id, queue: job.queueName });
     const source = deps.sources.get(sourceName);
     const started = performance.now();
+    const startedAt = new Date();
     try {
       if (!source) throw new ConfigError(`source ${sourceName} is not configured on this worker`);
-      const result = await markedProcessingIfSlow(deps, runId, logger, () =>
+      const result = await markedProcessingIfSlow(deps, runId, startedAt, logger, () =>
         withSpan(`fetch ${sourceName}`, { 'jobtally.run': runName, 'jobtally.source': sourceName, 'jobtally.source_type': source.type }, () =>
           source.fetchCount({ signal: signal ?? new AbortController().signal, logger }),
         ),
@@ -61,7 +62,7 @@ export function createFetchProcessor(deps: ProcessorDeps) {
       });
       deps.onFetch?.(sourceName, 'success', durationMs);
       logger.info({ count: result.count, durationMs: Math.round(durationMs) }, 'source counted');
-      return { source: sourceName, count: result.count, metrics: metrics.values };
+      return { source: sourceName, count: result.count, startedAt: startedAt.getTime(), metrics: metrics.values };
     } catch (error) {
       deps.onFetch?.(sourceName, 'error', performance.now() - started);
       const reason = (deps.redact ?? String)(errorMessage(error));
@@ -74,7 +75,7 @@ export function createFetchProcessor(deps: ProcessorDeps) {
       logger.error({ err: error }, 'source fetch failed');
       const attemptsNote = job.attemptsMade > 0 ? ` (after ${job.attemptsMade + 1} attempts)` : '';
       const message = `${prefixed(reason, sourceName)}${attemptsNote}`;
-      await failRun(deps, job.data, message, sourceName);
+      await failRun(deps, job.data, message, sourceName, startedAt);
       throw new UnrecoverableError(message);
     }
   };
@@ -97,6 +98,7 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
           client: data.client,
           businessDate: data.businessDate,
           message: totalLine(result.total, data.limit),
+          startedAt: firstFetchStart(values),
           lines: [
             { level: 'info', message: totalLine(result.total, data.limit) },
             { level: 'info', message: successLine(result.total, Date.now() - data.queuedAt) },
@@ -117,7 +119,7 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
         if (isFinalAttempt(job, error)) await failRun(deps, data, `could not store the result: ${(deps.redact ?? String)(errorMessage(error))}`);
         throw error;
       }
-      const outcome = await deps.writer.failRun(data.runId, error.message, [{ level: 'error', message: `Run failed: ${error.describe()}` }]);
+      const outcome = await deps.writer.failRun(data.runId, error.message, [{ level: 'error', message: `Run failed: ${error.describe()}` }], firstFetchStart(values));
       if (outcome === 'finished') {
         logger.error({ err: error }, 'run failed');
         deps.onRunFinished?.('error', data.trigger, data.client);
@@ -132,28 +134,35 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
   };
 }
 
-async function failRun(deps: ProcessorDeps, run: RunJobRef, message: string, source?: string): Promise<void> {
-  const outcome = await deps.writer.failRun(run.runId, message, [{ level: 'error', source, message: `Run failed: ${message}` }]);
+async function failRun(deps: ProcessorDeps, run: RunJobRef, message: string, source?: string, startedAt?: Date): Promise<void> {
+  const outcome = await deps.writer.failRun(run.runId, message, [{ level: 'error', source, message: `Run failed: ${message}` }], startedAt);
   if (outcome !== 'finished') return;
   deps.onRunFinished?.('error', run.trigger, run.client);
   await deps.alerts.send({ kind: 'run-failed', runName: run.runName, client: run.client, businessDate: run.businessDate, reason: message });
 }
 
 /**
- * Storing a count marks the run processing in the same statement, so a fast fetch costs no write
- * of its own; a fetch still running after this long marks it right away, so ops see it working.
+ * A fast run goes from pending to finished in one write of its row (each write of it costs an entry
+ * in every index); a fetch still running after this long marks the run processing, so ops see it
+ * working. Either way started_at is when the first fetch began.
  */
 export const SLOW_FETCH_MARK_MS = 1000;
 
-async function markedProcessingIfSlow<T>(deps: ProcessorDeps, runId: number, logger: Logger, fetch: () => Promise<T>): Promise<T> {
+async function markedProcessingIfSlow<T>(deps: ProcessorDeps, runId: number, startedAt: Date, logger: Logger, fetch: () => Promise<T>): Promise<T> {
   const timer = setTimeout(() => {
-    deps.writer.markProcessing(runId).catch((error: unknown) => logger.warn({ err: error }, 'could not mark the run processing'));
+    deps.writer.markProcessing(runId, startedAt).catch((error: unknown) => logger.warn({ err: error }, 'could not mark the run processing'));
   }, SLOW_FETCH_MARK_MS);
   try {
     return await fetch();
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** When the earliest of a run's fetches began, from its children's results. */
+function firstFetchStart(values: readonly FetchedCount[]): Date | undefined {
+  const starts = values.map((value) => value.startedAt).filter((start): start is number => typeof start === 'number' && Number.isFinite(start));
+  return starts.length > 0 ? new Date(Math.min(...starts)) : undefined;
 }
 
 /** A job started more often than it failed was taken over from a worker that died. */

@@ -55,7 +55,8 @@ export const jobLogs = pgTable(
   },
   (table) => [
     uniqueIndex('job_logs_name_key').on(table.name),
-    uniqueIndex('job_logs_idempotency_key_key').on(table.idempotencyKey),
+    // Partial: most runs have no key, and a full index would take an entry for each of their row versions.
+    uniqueIndex('job_logs_idempotency_key_key').on(table.idempotencyKey).where(sql`${table.idempotencyKey} is not null`),
     index('job_logs_status_created_at_idx').on(table.status, table.createdAt, table.id),
     index('job_logs_created_at_idx').on(table.createdAt, table.id),
     index('job_logs_client_created_at_idx').on(table.client, table.createdAt, table.id),

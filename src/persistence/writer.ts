@@ -30,6 +30,8 @@ export interface CompletedRun {
   businessDate: string;
   message: string;
   lines: DetailLine[];
+  /** When the run's first fetch began. */
+  startedAt?: Date | undefined;
   /** The run's metrics, joined across its sources by their rules. */
   metrics?: AggregatedMetric[] | undefined;
 }
@@ -64,16 +66,17 @@ export class RunWriter {
     this.completions = new StatementBatcher({ execute: (writes) => this.writeCompletions(writes), key: (write) => String(write.jobLogId) });
   }
 
-  /** pending → processing, stamping started_at; a no-op once the run has moved on. */
-  async markProcessing(jobLogId: number): Promise<void> {
+  /** pending → processing, with started_at when the work began; a no-op once the run has moved on. */
+  async markProcessing(jobLogId: number, startedAt: Date): Promise<void> {
     await this.db.execute(sql`
-      update job_logs set status = ${RUN_STATUS.processing}, started_at = coalesce(started_at, now()), updated_at = now()
+      update job_logs set status = ${RUN_STATUS.processing}, started_at = coalesce(started_at, ${startedAt.toISOString()}::timestamptz), updated_at = now()
       where id = ${jobLogId} and status = ${RUN_STATUS.pending}`);
   }
 
   /**
-   * Stores one source's count, its breakdown rows and its log line, and marks a pending run
-   * processing; a retried fetch replaces its earlier count and breakdown.
+   * Stores one source's count, its breakdown rows and its log line; a retried fetch replaces its
+   * earlier count and breakdown. The run's own row is left alone: rewriting it costs an entry in
+   * each of its indexes, and its status moves when the run finishes (or when a fetch is slow).
    */
   recordSourceCount(jobLogId: number, record: SourceCountRecord): Promise<void> {
     return this.sourceCounts.submit({ jobLogId, record });
@@ -99,7 +102,7 @@ export class RunWriter {
    * Marks the run error. The first failure sets the run's message; later ones (the other source
    * failing too) only add their lines. A run that already succeeded is never turned into an error.
    */
-  async failRun(jobLogId: number, message: string, lines: DetailLine[]): Promise<FinishOutcome> {
+  async failRun(jobLogId: number, message: string, lines: DetailLine[], startedAt?: Date): Promise<FinishOutcome> {
     const [row] = await queryRows<{ id: number; first: boolean }>(
       this.db,
       sql`
@@ -108,7 +111,8 @@ export class RunWriter {
       ), failed as (
         update job_logs set
           message = case when previous.status = ${RUN_STATUS.error} then job_logs.message else ${clampDetail(message)} end,
-          status = ${RUN_STATUS.error}, finished_at = coalesce(finished_at, now()), updated_at = now()
+          status = ${RUN_STATUS.error}, finished_at = coalesce(finished_at, now()), updated_at = now(),
+          started_at = coalesce(started_at, ${startedAt?.toISOString() ?? null}::timestamptz)
         from previous
         where job_logs.id = previous.id and previous.status <> ${RUN_STATUS.success}
         returning job_logs.id, previous.status <> ${RUN_STATUS.error} as first
@@ -141,15 +145,6 @@ export class RunWriter {
         select * from jsonb_to_recordset(${JSON.stringify(breakdowns)}::jsonb) as b(job_log_id int, source text, dimension text, key text, count int)
       ), metric_input as (
         select * from jsonb_to_recordset(${JSON.stringify(metrics)}::jsonb) as m(job_log_id int, source text, metric text, value float8)
-      ), runs as materialized (
-        -- Row locks in id order: concurrent batches that share runs wait for each other, never deadlock.
-        select id, status from job_logs where id in (select job_log_id from input) order by id for no key update
-      ), marked as (
-        update job_logs set
-          status = case when runs.status = ${RUN_STATUS.pending} then ${RUN_STATUS.processing} else job_logs.status end,
-          started_at = case when runs.status = ${RUN_STATUS.pending} then coalesce(job_logs.started_at, now()) else job_logs.started_at end,
-          updated_at = now()
-        from runs where job_logs.id = runs.id
       ), stored as (
         insert into source_counts (job_log_id, source, count, breakdown, duration_ms)
         select job_log_id, source, count, breakdown, duration_ms from input order by ord
@@ -186,6 +181,7 @@ export class RunWriter {
       limit: result.limit,
       counts: result.counts,
       message: result.message,
+      started_at: result.startedAt?.toISOString() ?? null,
       lines: result.lines.map((line) => ({ level: line.level, source: line.source ?? null, message: clampDetail(line.message) })),
       metrics: result.metrics ?? [],
     }));
@@ -194,14 +190,14 @@ export class RunWriter {
       sql`
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
-          as i(id int, client text, business_date date, total bigint, "limit" bigint, counts jsonb, message text, lines jsonb, metrics jsonb)
+          as i(id int, client text, business_date date, total bigint, "limit" bigint, counts jsonb, message text, started_at timestamptz, lines jsonb, metrics jsonb)
       ), runs as materialized (
         -- Row locks in id order: concurrent batches that share runs wait for each other, never deadlock.
         select id from job_logs where id in (select id from input) and status in (${RUN_STATUS.pending}, ${RUN_STATUS.processing})
         order by id for no key update
       ), finished as (
         update job_logs set status = ${RUN_STATUS.success}, message = input.message, finished_at = now(), updated_at = now(),
-               started_at = coalesce(started_at, now())
+               started_at = coalesce(job_logs.started_at, input.started_at, now())
         from runs, input where job_logs.id = runs.id and input.id = runs.id
         returning job_logs.id
       ), total as (

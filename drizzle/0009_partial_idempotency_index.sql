@@ -1,0 +1,2 @@
+DROP INDEX "job_logs_idempotency_key_key";--> statement-breakpoint
+CREATE UNIQUE INDEX "job_logs_idempotency_key_key" ON "job_logs" USING btree ("idempotency_key") WHERE "job_logs"."idempotency_key" is not null;
