@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Anomaly } from '../insight/anomaly.js';
+import { SECONDS_PER_DAY } from '../insight/calendar.js';
 import type { DayCurve } from '../insight/forecast.js';
 import type { DailyFigure } from '../insight/trends.js';
 import { clampDetail } from '../runs/log-lines.js';
@@ -138,22 +139,23 @@ export class InsightRepository {
    * (backfills) say nothing about a day's curve and are left out.
    */
   async dayCurves(client: string, from: string, to: string, timeZone: string): Promise<DayCurve[]> {
+    // In index order, and the zone conversion computed once per row: filtering on it in SQL
+    // would evaluate it twice more.
     const rows = await queryRows<{ date: string; second_of_day: number; total: number }>(
       this.db,
       sql`
-      select date, second_of_day, total from (
-        select t.business_date::text as date, t.total::float8 as total,
-               extract(epoch from (t.created_at at time zone ${timeZone}) - t.business_date::timestamp)::float8 as second_of_day
-        from totals t
-        where t.client = ${client} and t.business_date between ${from}::date and ${to}::date
-      ) as points
-      where second_of_day >= 0 and second_of_day < 86400
-      order by date, second_of_day`,
+      select t.business_date::text as date, t.total::float8 as total,
+             extract(epoch from (t.created_at at time zone ${timeZone}) - t.business_date::timestamp)::float8 as second_of_day
+      from totals t
+      where t.client = ${client} and t.business_date between ${from}::date and ${to}::date
+      order by t.business_date, t.created_at`,
     );
     const byDate = new Map<string, { secondOfDay: number; total: number }[]>();
     for (const row of rows) {
+      const secondOfDay = Number(row.second_of_day);
+      if (secondOfDay < 0 || secondOfDay >= SECONDS_PER_DAY) continue;
       const points = byDate.get(row.date) ?? [];
-      points.push({ secondOfDay: Number(row.second_of_day), total: Number(row.total) });
+      points.push({ secondOfDay, total: Number(row.total) });
       byDate.set(row.date, points);
     }
     return [...byDate].map(([date, points]) => ({ date, points }));
