@@ -11,6 +11,8 @@ import { businessDateOf } from '../runs/names.js';
 export interface TodayForecast {
   businessDate: string;
   forecast: Forecast;
+  /** Wall-clock seconds into today of the latest successful count; null when none yet. */
+  countedAtSecond: number | null;
   /** When the total is expected to go over the limit; null when it is not expected to. */
   crossingAt: Date | null;
   limit: number;
@@ -36,7 +38,7 @@ export async function forecastToday(insight: InsightRepository, client: string, 
     minLinearSeconds: settings.forecast.minLinearMs / 1000,
   });
   const crossingAt = forecast.crossingSecond === null ? null : zonedInstant(today, forecast.crossingSecond, settings.timezone);
-  return { businessDate: today, forecast, crossingAt, limit: settings.limit };
+  return { businessDate: today, forecast, countedAtSecond: latest?.secondOfDay ?? null, crossingAt, limit: settings.limit };
 }
 
 export interface ForecastCheckDeps {
