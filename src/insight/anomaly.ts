@@ -99,7 +99,7 @@ export function formatRatio(value: number): string {
  */
 export function describeAnomaly(anomaly: Anomaly, hourLabel: string): string {
   const direction = anomaly.value > anomaly.high ? 'far above' : 'far below';
-  const basis = `median ${anomaly.kind === 'count' ? formatCount(anomaly.median) : formatRatio(anomaly.median)} of the last ${anomaly.history} successful runs at ${hourLabel}`;
+  const basis = `median ${anomaly.kind === 'count' ? formatCount(Math.round(anomaly.median)) : formatRatio(anomaly.median)} of the last ${anomaly.history} successful runs at ${hourLabel}`;
   if (anomaly.kind === 'count') {
     const band = `${formatCount(Math.ceil(anomaly.low))}–${formatCount(Math.floor(anomaly.high))}`;
     return `Unusual count: ${anomaly.subject} counted ${formatCount(anomaly.value)} job executions, ${direction} the expected ${band} (${basis}).`;

@@ -76,6 +76,11 @@ describe('anomaly wording', () => {
     expect(text).toBe('Unusual count: SPA counted 41,000 job executions, far above the expected 19,500–20,500 (median 20,000 of the last 14 successful runs at 14:00–15:00).');
   });
 
+  it('rounds the median of a count to a whole number (an even history has a median between two runs)', () => {
+    const text = describeAnomaly({ kind: 'count', subject: 'UPCTM', value: 3_204, median: 2_678.5, low: 2_493.5, high: 2_863.5, history: 14 }, hourLabel(8));
+    expect(text).toBe('Unusual count: UPCTM counted 3,204 job executions, far above the expected 2,494–2,863 (median 2,679 of the last 14 successful runs at 08:00–09:00).');
+  });
+
   it('explains a ratio', () => {
     const text = describeAnomaly({ kind: 'ratio', subject: 'SPA/UPCTM', value: 1.6667, median: 2, low: 1.9, high: 2.1, history: 9 }, hourLabel(23));
     expect(text).toBe('Unusual ratio: SPA and UPCTM disagree; SPA/UPCTM is 1.67, far below the expected 1.9–2.1 (median 2 of the last 9 successful runs at 23:00–00:00).');
