@@ -130,7 +130,7 @@ function trendsSection(trends: Trends, limit: number, query: InsightQuery): Safe
   return html`<section id="trends">
 <div class="section-head"><h2>Daily figures by source</h2>${csvLink('trends', query)}</div>
 <p class="context">Each business date's figure is its latest successful run; changes are against the day before and the same weekday a week earlier.</p>
-<div class="chart">${sourceTrendsChart(dates, series, limit)}</div>
+<div class="chart">${sourceTrendsChart(dates, series, limit, { lastIsPartial: true })}</div>
 ${table}
 </section>`;
 }
