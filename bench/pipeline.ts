@@ -38,7 +38,7 @@ export async function repetition(settings: PipelineSettings, request: Omit<Child
       await raw.end();
     }
     const child: ChildRequest = { ...request, databaseUrl: url.toString(), redisUrl: settings.redisUrl, prefix };
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/pipeline-child.ts', JSON.stringify(child)], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)(process.execPath, [...(process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'bench/pipeline-child.ts', JSON.stringify(child)], { maxBuffer: 64 * 1024 * 1024 });
     return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ChildResult;
   } finally {
     await admin.unsafe(`drop database if exists ${name} with (force)`);

@@ -39,9 +39,10 @@ export function createFetchProcessor(deps: ProcessorDeps) {
     const started = performance.now();
     try {
       if (!source) throw new ConfigError(`source ${sourceName} is not configured on this worker`);
-      await deps.writer.markProcessing(runId);
-      const result = await withSpan(`fetch ${sourceName}`, { 'jobtally.run': runName, 'jobtally.source': sourceName, 'jobtally.source_type': source.type }, () =>
-        source.fetchCount({ signal: signal ?? new AbortController().signal, logger }),
+      const result = await markedProcessingIfSlow(deps, runId, logger, () =>
+        withSpan(`fetch ${sourceName}`, { 'jobtally.run': runName, 'jobtally.source': sourceName, 'jobtally.source_type': source.type }, () =>
+          source.fetchCount({ signal: signal ?? new AbortController().signal, logger }),
+        ),
       );
       const durationMs = performance.now() - started;
       await deps.writer.recordSourceCount(runId, {
@@ -127,6 +128,23 @@ async function failRun(deps: ProcessorDeps, run: RunJobRef, message: string, sou
   if (outcome !== 'finished') return;
   deps.onRunFinished?.('error', run.trigger, run.client);
   await deps.alerts.send({ kind: 'run-failed', runName: run.runName, client: run.client, businessDate: run.businessDate, reason: message });
+}
+
+/**
+ * Storing a count marks the run processing in the same statement, so a fast fetch costs no write
+ * of its own; a fetch still running after this long marks it right away, so ops see it working.
+ */
+export const SLOW_FETCH_MARK_MS = 1000;
+
+async function markedProcessingIfSlow<T>(deps: ProcessorDeps, runId: number, logger: Logger, fetch: () => Promise<T>): Promise<T> {
+  const timer = setTimeout(() => {
+    deps.writer.markProcessing(runId).catch((error: unknown) => logger.warn({ err: error }, 'could not mark the run processing'));
+  }, SLOW_FETCH_MARK_MS);
+  try {
+    return await fetch();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A job started more often than it failed was taken over from a worker that died. */

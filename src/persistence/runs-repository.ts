@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm
 import { runNameBase } from '../runs/names.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
+import { StatementBatcher } from './statement-batcher.js';
 import {
   countBreakdowns,
   jobLogDetails,
@@ -138,23 +139,103 @@ export type StatusCounts = Record<RunStatusName, number>;
 
 const MAX_NAME_ATTEMPTS = 50;
 
+function createdRun(input: NewRun, row: { id: number; name: string; created_at: string | Date }): CreatedRun {
+  return {
+    created: true,
+    run: {
+      id: row.id,
+      name: row.name,
+      client: input.client,
+      job: input.job,
+      businessDate: input.businessDate,
+      parameters: input.parameters,
+      status: RUN_STATUS.pending,
+      createdAt: new Date(row.created_at),
+    },
+  };
+}
+
 export function statusName(code: number): RunStatusName {
   return RUN_STATUS_NAMES.find((name) => RUN_STATUS[name] === code) ?? 'pending';
 }
 
 /** Reads and creates runs. Run results are written by `RunWriter`, nowhere else. */
 export class RunsRepository {
-  constructor(private readonly db: Database) {}
+  private readonly creations: StatementBatcher<NewRun, CreatedRun | undefined>;
+
+  constructor(private readonly db: Database) {
+    this.creations = new StatementBatcher({ execute: (inputs) => this.insertRuns(inputs) });
+  }
 
   /**
-   * Inserts a pending run with a unique name in one statement: a per-second counter hands out the
-   * `_N` suffix atomically, and the unique index on name still decides (names taken some other way
-   * make us take the next suffix).
+   * Inserts a pending run with a unique name. Concurrent calls share one statement: a per-second
+   * counter hands out a range of `_N` suffixes atomically. The unique indexes still decide: a run
+   * whose name was taken some other way, or whose idempotency key exists, takes the one-run path.
    */
   async createRun(input: NewRun): Promise<CreatedRun> {
+    return (await this.creations.submit(input)) ?? this.createRunAlone(input);
+  }
+
+  /** One statement for many runs; `undefined` for each run the unique indexes turned away. */
+  private async insertRuns(inputs: NewRun[]): Promise<(CreatedRun | undefined)[]> {
+    const rows = inputs.map((input, ord) => ({
+      ord,
+      base: runNameBase(input.now ?? new Date()),
+      job: input.job,
+      client: input.client,
+      parameters: input.parameters,
+      trigger: input.trigger,
+      retry_count: input.retryCount ?? 0,
+      retried_from: input.retriedFrom ?? null,
+      idempotency_key: input.idempotencyKey ?? null,
+      business_date: input.businessDate,
+      first_line: clampDetail(input.firstLine),
+    }));
+    const inserted = await queryRows<{ ord: number; id: number; name: string; created_at: string | Date }>(
+      this.db,
+      sql`
+      with input as (
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as i(
+          ord int, base text, job text, client text, parameters jsonb, trigger text, retry_count int,
+          retried_from text, idempotency_key text, business_date date, first_line text)
+      ), needed as (
+        select base, count(*)::int as runs from input group by base
+      ), counter as (
+        insert into run_name_counters as c (base, next) select base, runs from needed order by base
+        on conflict (base) do update set next = c.next + excluded.next
+        returning c.base, c.next
+      ), named as (
+        select input.*, case when suffix = 0 then input.base else input.base || '_' || suffix end as name
+        from (
+          select input.*, counter.next - needed.runs + row_number() over (partition by input.base order by input.ord) - 1 as suffix
+          from input join needed using (base) join counter using (base)
+        ) input
+      ), run as (
+        insert into job_logs (name, job, client, parameters, trigger, retry_count, retried_from, idempotency_key, business_date)
+        select name, job, client, parameters, trigger, retry_count, retried_from, idempotency_key, business_date from named order by ord
+        on conflict do nothing
+        returning id, name, created_at
+      ), first_line as (
+        insert into job_log_details (job_log_id, level, message)
+        select run.id, 'info', named.first_line from run join named using (name) order by named.ord
+      )
+      select named.ord, run.id, run.name, run.created_at from run join named using (name)`,
+    );
+    const byOrd = new Map(inserted.map((row) => [row.ord, row]));
+    return inputs.map((input, ord) => {
+      const row = byOrd.get(ord);
+      return row ? createdRun(input, row) : undefined;
+    });
+  }
+
+  private async createRunAlone(input: NewRun): Promise<CreatedRun> {
     const base = runNameBase(input.now ?? new Date());
     for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
-      const [row] = await queryRows<{ id: number; name: string; created_at: string | Date; status: number }>(
+      if (input.idempotencyKey !== undefined) {
+        const existing = await this.findByIdempotencyKey(input.idempotencyKey);
+        if (existing) return { created: false, run: existing };
+      }
+      const [row] = await queryRows<{ id: number; name: string; created_at: string | Date }>(
         this.db,
         sql`
         with counter as (
@@ -168,31 +249,13 @@ export class RunsRepository {
                  ${input.retryCount ?? 0}, ${input.retriedFrom ?? null}, ${input.idempotencyKey ?? null}, ${input.businessDate}::date
           from counter
           on conflict do nothing
-          returning id, name, created_at, status
+          returning id, name, created_at
         ), first_line as (
           insert into job_log_details (job_log_id, level, message) select id, 'info', ${clampDetail(input.firstLine)} from run
         )
-        select id, name, created_at, status from run`,
+        select id, name, created_at from run`,
       );
-      if (row) {
-        return {
-          created: true,
-          run: {
-            id: row.id,
-            name: row.name,
-            client: input.client,
-            job: input.job,
-            businessDate: input.businessDate,
-            parameters: input.parameters,
-            status: RUN_STATUS.pending,
-            createdAt: new Date(row.created_at),
-          },
-        };
-      }
-      if (input.idempotencyKey !== undefined) {
-        const existing = await this.findByIdempotencyKey(input.idempotencyKey);
-        if (existing) return { created: false, run: existing };
-      }
+      if (row) return createdRun(input, row);
     }
     throw new Error(`could not allocate a run name for ${base} after ${MAX_NAME_ATTEMPTS} attempts`);
   }
@@ -278,7 +341,7 @@ export class RunsRepository {
       .limit(limit);
   }
 
-  /** O(1): read from run_status_counts, which a trigger keeps exact inside every write. */
+  /** O(1): sums the shards of run_status_counts, which a trigger keeps exact inside every write. */
   async statusCounts(client?: string): Promise<StatusCounts> {
     const rows = await this.db
       .select({ status: runStatusCounts.status, count: sql<number>`sum(${runStatusCounts.count})`.mapWith(Number) })
@@ -305,7 +368,7 @@ export class RunsRepository {
     const rows = await queryRows<{ client: string; total: number; limit: number; created_at: string | Date }>(
       this.db,
       sql`select c.client, t.total::float8 as total, t."limit"::float8 as "limit", t.created_at
-        from (select distinct client from run_status_counts where count > 0) c
+        from (select client from run_status_counts group by client having sum(count) > 0) c
         cross join lateral (select total, "limit", created_at from totals where totals.client = c.client order by business_date desc, created_at desc limit 1) t`,
     );
     return rows.map((row) => ({ client: row.client, total: row.total, limit: row.limit, createdAt: new Date(row.created_at) }));
@@ -313,7 +376,7 @@ export class RunsRepository {
 
   /** Clients that have runs at all, for checks that must also notice a client that never succeeded. */
   async clientsWithRuns(): Promise<string[]> {
-    const rows = await queryRows<{ client: string }>(this.db, sql`select distinct client from run_status_counts where count > 0 order by client`);
+    const rows = await queryRows<{ client: string }>(this.db, sql`select client from run_status_counts group by client having sum(count) > 0 order by client`);
     return rows.map((row) => row.client);
   }
 

@@ -180,15 +180,20 @@ export const runNameCounters = pgTable('run_name_counters', {
   next: integer('next').notNull().default(0),
 });
 
-/** Runs per (client, status), maintained by a trigger on job_logs so dashboard counts are O(1). */
+/**
+ * Runs per (client, status), maintained by a trigger on job_logs so dashboard counts are O(1).
+ * Each database backend adds its changes to its own shard row, so concurrent writers never wait
+ * on each other's counter row; a count is the sum over shards (a single shard may be negative).
+ */
 export const runStatusCounts = pgTable(
   'run_status_counts',
   {
     client: text('client').notNull(),
     status: smallint('status').$type<RunStatusCode>().notNull(),
+    shard: smallint('shard').notNull().default(0),
     count: bigint('count', { mode: 'number' }).notNull().default(0),
   },
-  (table) => [primaryKey({ columns: [table.client, table.status] })],
+  (table) => [primaryKey({ columns: [table.client, table.status, table.shard] })],
 );
 
 /** Who did what from the web: retries and on-demand runs. Append-only. */

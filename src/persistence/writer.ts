@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { clampDetail } from '../runs/log-lines.js';
 import type { CountBreakdown } from '../sources/types.js';
 import { queryRows, type Database } from './db.js';
+import { StatementBatcher } from './statement-batcher.js';
 import { RUN_STATUS, type BreakdownDimension, type DetailLevel } from './schema.js';
 
 export interface DetailLine {
@@ -30,12 +31,33 @@ export interface CompletedRun {
 
 export type FinishOutcome = 'finished' | 'already-finished';
 
+interface SourceCountWrite {
+  jobLogId: number;
+  record: SourceCountRecord;
+}
+
+interface CompletionWrite {
+  jobLogId: number;
+  result: CompletedRun;
+}
+
 /**
- * The one place that writes run results. Each method is a single SQL statement, so it is one
- * transaction: either everything it stores is there, or nothing is.
+ * The one place that writes run results. Each write is a single SQL statement, so it is one
+ * transaction: either everything it stores is there, or nothing is. The two writes every run makes
+ * (a source's count, the run's result) are coalesced across concurrent jobs into multi-row
+ * statements; each run's outcome is still reported on its own.
  */
 export class RunWriter {
-  constructor(private readonly db: Database) {}
+  private readonly sourceCounts: StatementBatcher<SourceCountWrite, void>;
+  private readonly completions: StatementBatcher<CompletionWrite, FinishOutcome>;
+
+  constructor(private readonly db: Database) {
+    this.sourceCounts = new StatementBatcher({
+      execute: (writes) => this.writeSourceCounts(writes),
+      key: (write) => `${write.jobLogId}:${write.record.source}`,
+    });
+    this.completions = new StatementBatcher({ execute: (writes) => this.writeCompletions(writes), key: (write) => String(write.jobLogId) });
+  }
 
   /** pending → processing, stamping started_at; a no-op once the run has moved on. */
   async markProcessing(jobLogId: number): Promise<void> {
@@ -45,31 +67,19 @@ export class RunWriter {
   }
 
   /**
-   * Stores one source's count, its breakdown rows and its log line; a retried fetch replaces its
-   * earlier count and breakdown.
+   * Stores one source's count, its breakdown rows and its log line, and marks a pending run
+   * processing; a retried fetch replaces its earlier count and breakdown.
    */
-  async recordSourceCount(jobLogId: number, record: SourceCountRecord): Promise<void> {
-    const rows = breakdownRows(record.breakdown);
-    const stale = rows.length > 0 ? sql`(dimension, key) not in (${sql.join(rows.map((row) => sql`(${row.dimension}::text, ${row.key}::text)`), sql`, `)})` : sql`true`;
-    await this.db.execute(sql`
-      with stored as (
-        insert into source_counts (job_log_id, source, count, breakdown, duration_ms)
-        values (${jobLogId}, ${record.source}, ${record.count}, ${record.breakdown ? JSON.stringify(record.breakdown) : null}::jsonb, ${Math.round(record.durationMs)})
-        on conflict (job_log_id, source) do update
-          set count = excluded.count, breakdown = excluded.breakdown, duration_ms = excluded.duration_ms, fetched_at = now()
-        returning job_log_id
-      ), stale as (
-        delete from count_breakdowns
-        where job_log_id = ${jobLogId} and source = ${record.source} and ${stale}
-      ), breakdown as (
-        insert into count_breakdowns (job_log_id, source, dimension, key, count)
-        select stored.job_log_id, ${record.source}, b.dimension, b.key, b.count from stored, ${breakdownTable(rows)}
-        on conflict (job_log_id, source, dimension, key) do update set count = excluded.count
-      ), touched as (
-        update job_logs set updated_at = now() where id = ${jobLogId}
-      )
-      insert into job_log_details (job_log_id, level, source, message)
-      select job_log_id, 'info', ${record.source}, ${clampDetail(record.line)} from stored`);
+  recordSourceCount(jobLogId: number, record: SourceCountRecord): Promise<void> {
+    return this.sourceCounts.submit({ jobLogId, record });
+  }
+
+  /**
+   * Stores the total and marks the run success, with its closing lines. A run already finished
+   * (a retried aggregate after a crash) keeps its first result: no second totals row.
+   */
+  completeRun(jobLogId: number, result: CompletedRun): Promise<FinishOutcome> {
+    return this.completions.submit({ jobLogId, result });
   }
 
   async addLines(jobLogId: number, lines: DetailLine[]): Promise<void> {
@@ -77,33 +87,7 @@ export class RunWriter {
     await this.db.execute(sql`
       with touched as (update job_logs set updated_at = now() where id = ${jobLogId})
       insert into job_log_details (job_log_id, level, source, message)
-      select ${jobLogId}, level, source, message from ${linesTable(lines)}`);
-  }
-
-  /**
-   * Stores the total and marks the run success, with its closing lines. A run already finished
-   * (a retried aggregate after a crash) keeps its first result: no second totals row.
-   */
-  async completeRun(jobLogId: number, result: CompletedRun): Promise<FinishOutcome> {
-    const [row] = await queryRows<{ id: number }>(
-      this.db,
-      sql`
-      with finished as (
-        update job_logs set status = ${RUN_STATUS.success}, message = ${result.message}, finished_at = now(), updated_at = now(),
-               started_at = coalesce(started_at, now())
-        where id = ${jobLogId} and status in (${RUN_STATUS.pending}, ${RUN_STATUS.processing})
-        returning id
-      ), total as (
-        insert into totals (job_log_id, client, business_date, total, "limit", counts)
-        select id, ${result.client}, ${result.businessDate}::date, ${result.total}, ${result.limit}, ${JSON.stringify(result.counts)}::jsonb from finished
-        on conflict (job_log_id) do nothing
-      ), lines as (
-        insert into job_log_details (job_log_id, level, source, message)
-        select finished.id, l.level, l.source, l.message from finished, ${linesTable(result.lines)}
-      )
-      select id from finished`,
-    );
-    return row ? 'finished' : 'already-finished';
+      select ${jobLogId}, level, source, message from ${linesTable(lines)} order by ord`);
   }
 
   /**
@@ -125,22 +109,109 @@ export class RunWriter {
         returning job_logs.id, previous.status <> ${RUN_STATUS.error} as first
       ), lines as (
         insert into job_log_details (job_log_id, level, source, message)
-        select failed.id, l.level, l.source, l.message from failed, ${linesTable(lines)}
+        select failed.id, l.level, l.source, l.message from failed, ${linesTable(lines)} order by l.ord
       )
       select id, first from failed`,
     );
     return row?.first ? 'finished' : 'already-finished';
   }
+
+  private async writeSourceCounts(writes: SourceCountWrite[]): Promise<void[]> {
+    const counts = writes.map(({ jobLogId, record }, ord) => ({
+      ord,
+      job_log_id: jobLogId,
+      source: record.source,
+      count: record.count,
+      breakdown: record.breakdown ?? null,
+      duration_ms: Math.round(record.durationMs),
+      line: clampDetail(record.line),
+    }));
+    const breakdowns = writes.flatMap(({ jobLogId, record }) => breakdownRows(record.breakdown).map((row) => ({ job_log_id: jobLogId, source: record.source, ...row })));
+    await this.db.execute(sql`
+      with input as (
+        select * from jsonb_to_recordset(${JSON.stringify(counts)}::jsonb)
+          as i(ord int, job_log_id int, source text, count bigint, breakdown jsonb, duration_ms int, line text)
+      ), breakdown_input as (
+        select * from jsonb_to_recordset(${JSON.stringify(breakdowns)}::jsonb) as b(job_log_id int, source text, dimension text, key text, count int)
+      ), runs as materialized (
+        -- Row locks in id order: concurrent batches that share runs wait for each other, never deadlock.
+        select id, status from job_logs where id in (select job_log_id from input) order by id for no key update
+      ), marked as (
+        update job_logs set
+          status = case when runs.status = ${RUN_STATUS.pending} then ${RUN_STATUS.processing} else job_logs.status end,
+          started_at = case when runs.status = ${RUN_STATUS.pending} then coalesce(job_logs.started_at, now()) else job_logs.started_at end,
+          updated_at = now()
+        from runs where job_logs.id = runs.id
+      ), stored as (
+        insert into source_counts (job_log_id, source, count, breakdown, duration_ms)
+        select job_log_id, source, count, breakdown, duration_ms from input order by ord
+        on conflict (job_log_id, source) do update
+          set count = excluded.count, breakdown = excluded.breakdown, duration_ms = excluded.duration_ms, fetched_at = now()
+      ), stale as (
+        delete from count_breakdowns c using input
+        where c.job_log_id = input.job_log_id and c.source = input.source
+          and not exists (select 1 from breakdown_input b where (b.job_log_id, b.source, b.dimension, b.key) = (c.job_log_id, c.source, c.dimension, c.key))
+      ), breakdown as (
+        insert into count_breakdowns (job_log_id, source, dimension, key, count)
+        select job_log_id, source, dimension, key, count from breakdown_input
+        on conflict (job_log_id, source, dimension, key) do update set count = excluded.count
+      )
+      insert into job_log_details (job_log_id, level, source, message)
+      select job_log_id, 'info', source, line from input order by ord`);
+    return writes.map(() => undefined);
+  }
+
+  private async writeCompletions(writes: CompletionWrite[]): Promise<FinishOutcome[]> {
+    const input = writes.map(({ jobLogId, result }) => ({
+      id: jobLogId,
+      client: result.client,
+      business_date: result.businessDate,
+      total: result.total,
+      limit: result.limit,
+      counts: result.counts,
+      message: result.message,
+      lines: result.lines.map((line) => ({ level: line.level, source: line.source ?? null, message: clampDetail(line.message) })),
+    }));
+    const rows = await queryRows<{ id: number }>(
+      this.db,
+      sql`
+      with input as (
+        select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
+          as i(id int, client text, business_date date, total bigint, "limit" bigint, counts jsonb, message text, lines jsonb)
+      ), runs as materialized (
+        -- Row locks in id order: concurrent batches that share runs wait for each other, never deadlock.
+        select id from job_logs where id in (select id from input) and status in (${RUN_STATUS.pending}, ${RUN_STATUS.processing})
+        order by id for no key update
+      ), finished as (
+        update job_logs set status = ${RUN_STATUS.success}, message = input.message, finished_at = now(), updated_at = now(),
+               started_at = coalesce(started_at, now())
+        from runs, input where job_logs.id = runs.id and input.id = runs.id
+        returning job_logs.id
+      ), total as (
+        insert into totals (job_log_id, client, business_date, total, "limit", counts)
+        select input.id, input.client, input.business_date, input.total, input."limit", input.counts from finished join input using (id)
+        on conflict (job_log_id) do nothing
+      ), lines as (
+        insert into job_log_details (job_log_id, level, source, message)
+        select finished.id, l.level, l.source, l.message
+        from finished join input using (id)
+        cross join lateral rows from (jsonb_to_recordset(input.lines) as (level text, source text, message text)) with ordinality as l(level, source, message, ord)
+        order by finished.id, l.ord
+      )
+      select id from finished`,
+    );
+    const finished = new Set(rows.map((row) => row.id));
+    return writes.map(({ jobLogId }) => (finished.has(jobLogId) ? 'finished' : 'already-finished'));
+  }
 }
 
-/** A VALUES list of detail lines usable in a FROM clause as `l(level, source, message)`. */
+/**
+ * Detail lines as rows `l(level, source, message, ord)` for a FROM clause. One JSON parameter keeps
+ * the statement text the same whatever the number of lines, so its prepared statement is reused.
+ */
 function linesTable(lines: DetailLine[]) {
-  if (lines.length === 0) return sql`(select null::text as level, null::text as source, null::text as message where false) as l`;
-  const values = sql.join(
-    lines.map((line) => sql`(${line.level}::text, ${line.source ?? null}::text, ${clampDetail(line.message)}::text)`),
-    sql`, `,
-  );
-  return sql`(values ${values}) as l(level, source, message)`;
+  const rows = lines.map((line) => ({ level: line.level, source: line.source ?? null, message: clampDetail(line.message) }));
+  return sql`rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (level text, source text, message text)) with ordinality as l(level, source, message, ord)`;
 }
 
 interface BreakdownRow {
@@ -161,13 +232,4 @@ function breakdownRows(breakdown: CountBreakdown | undefined): BreakdownRow[] {
   return (Object.keys(DIMENSION_OF) as (keyof CountBreakdown)[]).flatMap((field) =>
     Object.entries(breakdown[field] ?? {}).map(([key, count]) => ({ dimension: DIMENSION_OF[field], key, count })),
   );
-}
-
-function breakdownTable(rows: BreakdownRow[]) {
-  if (rows.length === 0) return sql`(select null::text as dimension, null::text as key, null::int as count where false) as b`;
-  const values = sql.join(
-    rows.map((row) => sql`(${row.dimension}::text, ${row.key}::text, ${row.count}::int)`),
-    sql`, `,
-  );
-  return sql`(values ${values}) as b(dimension, key, count)`;
 }

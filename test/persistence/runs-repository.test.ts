@@ -76,6 +76,36 @@ describe('status counts', () => {
     const acme = await runs.statusCounts('acme');
     expect(acme.success + acme.error).toBe(100);
   });
+
+  it('stay exact per client when concurrent backends create, finish and delete runs across shards', async () => {
+    await Promise.all(Array.from({ length: 300 }, (_, i) => runs.createRun(newRun({ client: `shard${i % 3}` }))));
+    const pending = await queryRows<{ id: number; client: string }>(database.db, sql`select id, client from job_logs where client like 'shard%' order by id`);
+    await Promise.all(
+      pending.map((run, i) =>
+        i % 4 === 0
+          ? writer.failRun(run.id, 'boom', [])
+          : i % 4 === 1
+            ? writer.markProcessing(run.id)
+            : writer.completeRun(run.id, { total: 1, limit: 10, counts: { A: 1 }, client: run.client, businessDate: '2025-12-15', message: 'ok', lines: [] }),
+      ),
+    );
+    // Deleted by other backends than the ones that inserted: their shards go negative, the sum must not.
+    await Promise.all(pending.filter((_, i) => i % 10 === 0).map((run) => database.db.execute(sql`delete from job_logs where id = ${run.id}`)));
+
+    const [shards] = await queryRows<{ used: number }>(database.db, sql`select count(distinct shard)::int as used from run_status_counts where client like 'shard%'`);
+    expect(shards?.used).toBeGreaterThan(1);
+    const exact = await queryRows<{ client: string; status: number; count: number }>(
+      database.db,
+      sql`select client, status, count(*)::int as count from job_logs where client like 'shard%' group by client, status`,
+    );
+    for (const client of ['shard0', 'shard1', 'shard2']) {
+      const counts = await runs.statusCounts(client);
+      const expected = { pending: 0, processing: 0, error: 0, success: 0 };
+      for (const row of exact.filter((entry) => entry.client === client)) expected[(['pending', 'processing', 'error', 'success'] as const)[row.status]!] = row.count;
+      expect(counts).toEqual(expected);
+    }
+    expect(await runs.clientsWithRuns()).toEqual(expect.arrayContaining(['shard0', 'shard1', 'shard2']));
+  });
 });
 
 describe('RunWriter', () => {
@@ -89,6 +119,46 @@ describe('RunWriter', () => {
     expect(detail?.run.status).toBe(3);
     expect(detail?.total?.total).toBe(5);
     expect(detail?.details.map((line) => line.message)).toEqual(['queued', 'done']);
+  });
+
+  it('finishes a run once when its completion arrives several times at the same moment (one batch)', async () => {
+    const { run } = await runs.createRun(newRun());
+    const result = { total: 7, limit: 10, counts: { A: 7 }, client: 'default', businessDate: '2025-12-15', message: 'ok', lines: [{ level: 'info' as const, message: 'total 7' }] };
+    const outcomes = await Promise.all([1, 2, 3].map(() => writer.completeRun(run.id, result)));
+    expect(outcomes.filter((outcome) => outcome === 'finished')).toHaveLength(1);
+    const detail = await runs.getDetail(run.name);
+    expect(detail?.details.map((line) => line.message)).toEqual(['queued', 'total 7']);
+    const [totalRows] = await queryRows<{ count: number }>(database.db, sql`select count(*)::int as count from totals where job_log_id = ${run.id}`);
+    expect(totalRows?.count).toBe(1);
+  });
+
+  it('stores concurrent counts of many runs, keeps each run line order, and fails only the count whose run is gone', async () => {
+    const created = await Promise.all(Array.from({ length: 10 }, () => runs.createRun(newRun())));
+    const missingRunId = 2_000_000_000;
+    const writes = created.flatMap(({ run }) =>
+      ['SPA', 'UPCTM'].map((source) => writer.recordSourceCount(run.id, { source, count: run.id, durationMs: 3, line: `${source} counted ${run.id}` })),
+    );
+    const orphan = writer.recordSourceCount(missingRunId, { source: 'SPA', count: 1, durationMs: 1, line: 'orphan' });
+    const [settled, orphanOutcome] = await Promise.all([Promise.allSettled(writes), orphan.then(() => 'stored', (error: unknown) => String((error as Error).cause))]);
+    expect(settled.every((outcome) => outcome.status === 'fulfilled')).toBe(true);
+    expect(orphanOutcome).toMatch(/foreign key/);
+    for (const { run } of created) {
+      const detail = await runs.getDetail(run.name);
+      expect(detail?.run.status).toBe(1);
+      expect(detail?.run.startedAt).toBeInstanceOf(Date);
+      expect(detail?.counts.map((count) => [count.source, count.count])).toEqual([
+        ['SPA', run.id],
+        ['UPCTM', run.id],
+      ]);
+      expect(detail?.details.map((line) => line.message)).toEqual(['queued', `SPA counted ${run.id}`, `UPCTM counted ${run.id}`]);
+    }
+  });
+
+  it('lets a repeated count of the same source replace the first, even within one batch', async () => {
+    const { run } = await runs.createRun(newRun());
+    await Promise.all([1, 2].map((count) => writer.recordSourceCount(run.id, { source: 'SPA', count, durationMs: 1, line: `SPA counted ${count}` })));
+    const detail = await runs.getDetail(run.name);
+    expect(detail?.counts.map((count) => count.count)).toEqual([2]);
   });
 
   it('truncates a detail longer than 5,000 characters with a marker instead of rejecting it', async () => {
