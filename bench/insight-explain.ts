@@ -4,7 +4,7 @@ import path from 'node:path';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { addDays } from '../src/insight/calendar.js';
-import { openDatabase, type Database } from '../src/persistence/db.js';
+import { openDatabase, queryRows, type Database } from '../src/persistence/db.js';
 import { InsightRepository } from '../src/persistence/insight-repository.js';
 import { schema } from '../src/persistence/schema.js';
 import { percentile } from './stats.js';
@@ -41,7 +41,7 @@ try {
 
   const captured: Captured[] = [];
   const client = postgres(url.toString(), { max: 1, onnotice: () => undefined, debug: (_connection, query, parameters) => void captured.push({ query, parameters: parameters as unknown[] }) });
-  const insight = new InsightRepository(drizzle(client, { schema }) as unknown as Database);
+  const insight = new InsightRepository(drizzle(client, { schema }));
   const capture = async (action: () => Promise<unknown>): Promise<Captured> => {
     captured.length = 0;
     await action();
@@ -130,6 +130,6 @@ async function seed(db: Database): Promise<string> {
     select t.job_log_id, t.client, t.business_date, 'count', 'SPA', 1, 2, 1.5, 2.5, 14, 'seeded', t.created_at
     from totals t where t.id % 33 = 0 limit 3000`);
   await db.execute(sql`analyze`);
-  const [row] = (await db.execute(sql`select max(business_date)::text as last from totals where client = 'default'`)) as unknown as { last: string }[];
+  const [row] = await queryRows<{ last: string }>(db, sql`select max(business_date)::text as last from totals where client = 'default'`);
   return row?.last ?? '';
 }
