@@ -3,7 +3,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { sql } from 'drizzle-orm';
+import { pino } from 'pino';
+import { parseConfig } from '../src/config/load.js';
 import { addDays } from '../src/insight/calendar.js';
+import { RunAnomalyCheck } from '../src/monitor/anomaly-check.js';
+import { logAlertSink } from '../src/notify/events.js';
 import { openDatabase, queryRows, type Database } from '../src/persistence/db.js';
 import { InsightRepository } from '../src/persistence/insight-repository.js';
 import { schema } from '../src/persistence/schema.js';
@@ -80,6 +85,19 @@ try {
     lines.push(`## ${label}`, '', '```sql', statement.query.trim().replace(/\n\s+/g, '\n  '), '```', '', '```', plan, '```', '');
     log(`${label}: median ${percentile(times, 0.5).toFixed(3)} ms`);
   }
+  // The whole check as the aggregate job runs it for an ordinary run: read, pure math, no write.
+  const check = new RunAnomalyCheck({ insight, alerts: logAlertSink(pino({ level: 'silent' })), logger: pino({ level: 'silent' }), rules: parseConfig({ sources: [{ name: 'SPA', type: 'static', count: 1 }] }).insight.anomalies, timezone: TIME_ZONE, now: () => latest.createdAt });
+  const [usual] = await queryRows<{ counts: Record<string, number> }>(drizzle(client, { schema }), sql`select counts from totals where job_log_id = ${latest.runId}`);
+  const run = { runId: latest.runId, runName: latest.runName, client: 'default', businessDate: last, counts: usual?.counts ?? {} };
+  const checkTimes: number[] = [];
+  for (let index = 0; index < 220; index++) {
+    const started = performance.now();
+    const found = await check.afterSuccess(run);
+    if (found.length > 0) throw new Error('the ordinary run was found unusual');
+    if (index >= 20) checkTimes.push(performance.now() - started);
+  }
+  checkTimes.sort((left, right) => left - right);
+  summary.push(`| anomaly check end to end for an ordinary run (round trip + math, no write), p50 / p99 of 200 | ${percentile(checkTimes, 0.5).toFixed(3)} / ${percentile(checkTimes, 0.99).toFixed(3)} |`);
   await client.end({ timeout: 5 });
   const report = [...lines.slice(0, 4), ...summary, '', ...lines.slice(4)].join('\n');
   await mkdir(path.join('bench', 'results'), { recursive: true });
@@ -92,7 +110,6 @@ try {
 
 /** A year of runs every 5 minutes with a daily curve, like the scheduler makes them. Returns the last business date. */
 async function seed(db: Database): Promise<string> {
-  const { sql } = await import('drizzle-orm');
   const start = '2025-01-01T00:00:00Z';
   await db.execute(sql`
     insert into job_logs (name, client, status, trigger, message, business_date, created_at, started_at, finished_at)
