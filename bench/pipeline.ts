@@ -1,10 +1,13 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { openDatabase } from '../src/persistence/db.js';
-import type { ChildRequest, ChildResult } from './pipeline-child.js';
+import { CONCURRENCY, productDriver, RAW_SCHEMA, rawDriver, storedLatencies, type Driver, type Mode } from './flows.js';
+import type { WorkerReport, WorkerRequest } from './pipeline-child.js';
 
 export interface PipelineSettings {
   postgresUrl: string;
@@ -12,46 +15,124 @@ export interface PipelineSettings {
   log: (line: string) => void;
 }
 
-const RAW_SCHEMA = `
-  create table raw_totals (id bigint generated always as identity primary key, total bigint not null, enqueued_at timestamptz(3) not null, created_at timestamptz(3) not null default clock_timestamp());
-  create table raw_details (id bigint generated always as identity primary key, total_id bigint not null references raw_totals(id), message text not null, created_at timestamptz(3) not null default clock_timestamp());`;
+export interface RepetitionRequest {
+  mode: Mode;
+  scenario: 'throughput' | 'paced' | 'burst';
+  runs: number;
+  /** Runs per second for `paced`. */
+  rate?: number;
+  /** RSS checkpoints (runs stored) for the memory figure. */
+  checkpoints?: number[];
+}
+
+export interface RepetitionResult {
+  mode: Mode;
+  scenario: RepetitionRequest['scenario'];
+  runs: number;
+  /** First enqueue → last run stored. */
+  durationMs: number;
+  latenciesMs: number[];
+  /** The worker process's RSS: before the first run and at each checkpoint. */
+  rss: Record<string, number>;
+}
+
+/** Extra node flags for each worker process, e.g. `BENCH_CHILD_FLAGS=--cpu-prof`. */
+const CHILD_FLAGS = process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? [];
+
+/** The compiled worker when the bench runs compiled (`npm run bench`), as production does; else through tsx. */
+function workerScript(): string[] {
+  const self = fileURLToPath(import.meta.url);
+  const directory = path.dirname(self);
+  return self.endsWith('.js') ? [path.join(directory, 'pipeline-child.js')] : ['--import', 'tsx', path.join(directory, 'pipeline-child.ts')];
+}
 
 /**
- * Runs one repetition in a fresh process on a fresh database and queue prefix, so no run inherits
- * another's warm caches, leftovers or heap.
+ * Runs one repetition on a fresh database and queue prefix with a fresh worker process, so no run
+ * inherits another's warm caches, leftovers or heap; this process enqueues, as a producer would.
  */
-export async function repetition(settings: PipelineSettings, request: Omit<ChildRequest, 'databaseUrl' | 'redisUrl' | 'prefix'>): Promise<ChildResult> {
+export async function repetition(settings: PipelineSettings, request: RepetitionRequest): Promise<RepetitionResult> {
   const name = `jobtally_bench_${randomBytes(4).toString('hex')}`;
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   const admin = postgres(settings.postgresUrl, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(settings.postgresUrl);
   url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
+  const connection = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
+  let driver: Driver | undefined;
   try {
     if (request.mode === 'product') {
-      const database = await openDatabase({ url: url.toString(), dataDir: '/nonexistent' });
+      const database = await openDatabase({ url: databaseUrl, dataDir: '/nonexistent' });
       await database.migrate();
       await database.close();
     } else {
-      const raw = postgres(url.toString(), { max: 1, onnotice: () => undefined });
-      await raw.unsafe(RAW_SCHEMA);
-      await raw.end();
+      await sql.unsafe(RAW_SCHEMA);
     }
-    const child: ChildRequest = { ...request, databaseUrl: url.toString(), redisUrl: settings.redisUrl, prefix };
-    const { stdout } = await promisify(execFile)(process.execPath, [...(process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'bench/pipeline-child.ts', JSON.stringify(child)], { maxBuffer: 64 * 1024 * 1024 });
-    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ChildResult;
+    const worker = startWorker({ mode: request.mode, runs: request.runs, checkpoints: request.checkpoints ?? [], databaseUrl, redisUrl: settings.redisUrl, prefix });
+    await worker.ready;
+    driver = request.mode === 'product' ? await productDriver(databaseUrl, connection, prefix) : rawDriver(connection, prefix);
+    const started = Date.now();
+    await drive(request, driver);
+    const report = await worker.report;
+    return { mode: request.mode, scenario: request.scenario, runs: request.runs, durationMs: report.finishedAt - started, latenciesMs: await storedLatencies(sql, request.mode), rss: report.rss };
   } finally {
+    await driver?.close();
+    await sql.end();
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
-    const redis = new Redis(settings.redisUrl);
-    for (const pattern of [`${prefix}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    }
-    redis.disconnect();
+    await deleteKeys(connection, `${prefix}:*`);
+    connection.disconnect();
   }
+}
+
+function startWorker(request: WorkerRequest): { ready: Promise<void>; report: Promise<WorkerReport> } {
+  const child = spawn(process.execPath, [...CHILD_FLAGS, ...workerScript(), JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  const report = new Promise<WorkerReport>((resolve, reject) => {
+    let last: WorkerReport | undefined;
+    lines.on('line', (line) => {
+      if (line === 'ready') markReady();
+      else if (line.startsWith('{')) last = JSON.parse(line) as WorkerReport;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (last && code === 0 ? resolve(last) : reject(new Error(`bench worker exited with ${code ?? 'a signal'} before reporting`))));
+  });
+  return { ready: Promise.race([ready, report.then(() => undefined)]), report };
+}
+
+/** Enqueues `runs` from CONCURRENCY callers as fast as they can, or paced at `rate` per second. */
+async function drive(request: RepetitionRequest, driver: Driver): Promise<void> {
+  if (request.scenario === 'paced' && request.rate) {
+    const interval = 1000 / request.rate;
+    const started = performance.now();
+    const inFlight: Promise<unknown>[] = [];
+    for (let index = 0; index < request.runs; index++) {
+      const wait = started + index * interval - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      inFlight.push(driver.enqueue());
+    }
+    await Promise.all(inFlight);
+    return;
+  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < request.runs) {
+        next++;
+        await driver.enqueue();
+      }
+    }),
+  );
+}
+
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }

@@ -1,8 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { benchHttpAtScale } from './http-at-scale.js';
-import type { ChildRequest, ChildResult } from './pipeline-child.js';
-import { repetition, type PipelineSettings } from './pipeline.js';
+import { repetition, type PipelineSettings, type RepetitionRequest, type RepetitionResult } from './pipeline.js';
 import { formatMs, markdownTable, percentile, table } from './stats.js';
 
 /**
@@ -30,8 +29,8 @@ const spread = (values: number[]): Spread => {
 const show = ([min, median, max]: Spread, digits = 1) => (min === max ? median.toFixed(digits) : `${median.toFixed(digits)} (${min.toFixed(digits)}-${max.toFixed(digits)})`);
 
 /** Runs product and raw `repetitions` times each, alternating which one goes first. */
-async function both(request: { scenario: ChildRequest['scenario']; runs: number; rate?: number }): Promise<{ product: ChildResult[]; raw: ChildResult[] }> {
-  const results = { product: [] as ChildResult[], raw: [] as ChildResult[] };
+async function both(request: Omit<RepetitionRequest, 'mode'>): Promise<{ product: RepetitionResult[]; raw: RepetitionResult[] }> {
+  const results = { product: [] as RepetitionResult[], raw: [] as RepetitionResult[] };
   for (let index = 0; index < plan.repetitions; index++) {
     const order: ('product' | 'raw')[] = index % 2 === 0 ? ['raw', 'product'] : ['product', 'raw'];
     for (const mode of order) {
@@ -45,7 +44,7 @@ async function both(request: { scenario: ChildRequest['scenario']; runs: number;
 
 const rows: string[][] = [];
 const throughput = await both({ scenario: 'throughput', runs: plan.throughputRuns });
-const rate = (results: ChildResult[]) => spread(results.map((result) => result.runs / (result.durationMs / 1000)));
+const rate = (results: RepetitionResult[]) => spread(results.map((result) => result.runs / (result.durationMs / 1000)));
 const productRate = rate(throughput.product);
 const rawRate = rate(throughput.raw);
 rows.push([`throughput, ${plan.throughputRuns} runs (runs/s)`, show(productRate), show(rawRate), `${((productRate[1] / rawRate[1]) * 100).toFixed(0)}% of raw`]);
@@ -53,20 +52,28 @@ rows.push([`throughput, ${plan.throughputRuns} runs (runs/s)`, show(productRate)
 for (const pace of plan.paced) {
   const results = await both({ scenario: 'paced', runs: pace.rate * pace.seconds, rate: pace.rate });
   for (const fraction of [0.5, 0.95, 0.99]) {
-    const at = (list: ChildResult[]) => spread(list.map((result) => percentile([...result.latenciesMs].sort((left, right) => left - right), fraction)));
+    const at = (list: RepetitionResult[]) => spread(list.map((result) => percentile([...result.latenciesMs].sort((left, right) => left - right), fraction)));
     const product = at(results.product);
     const raw = at(results.raw);
     rows.push([`latency at ${pace.rate} runs/s, p${fraction * 100} (ms)`, show(product), show(raw), `${(product[1] / raw[1]).toFixed(2)}x raw`]);
   }
 }
 
-const burst = [] as ChildResult[];
+const burst = [] as RepetitionResult[];
 for (let index = 0; index < plan.repetitions; index++) burst.push(await repetition(settings, { mode: 'product', scenario: 'burst', runs: plan.burstRuns }));
 rows.push([`burst: ${plan.burstRuns} enqueues from 20 callers until all stored (s)`, show(spread(burst.map((result) => result.durationMs / 1000)), 2), '-', '-']);
 
-const memory = await repetition(settings, { mode: 'product', scenario: 'throughput', runs: plan.memoryRuns, checkpoints: plan.memoryCheckpoints });
+const memory = await both({ scenario: 'throughput', runs: plan.memoryRuns, checkpoints: plan.memoryCheckpoints });
 const mb = (bytes: number | undefined) => ((bytes ?? Number.NaN) / 1024 / 1024).toFixed(0);
-rows.push([`worker RSS before / after ${plan.memoryCheckpoints.join(' / after ')} runs (MB)`, [memory.rss.before, ...plan.memoryCheckpoints.map((point) => memory.rss[`after ${point}`])].map(mb).join(' / '), '-', '-']);
+const rssRow = (results: RepetitionResult[]) => {
+  const median = (key: string) => percentile(results.map((result) => result.rss[key] ?? Number.NaN).sort((left, right) => left - right), 0.5);
+  return ['before', ...plan.memoryCheckpoints.map((point) => `after ${point}`)].map((key) => mb(median(key))).join(' / ');
+};
+const growth = (results: RepetitionResult[]) => {
+  const [first, last] = [plan.memoryCheckpoints[0], plan.memoryCheckpoints.at(-1)].map((point) => percentile(results.map((result) => result.rss[`after ${point}`] ?? Number.NaN).sort((left, right) => left - right), 0.5));
+  return `${mb((last ?? Number.NaN) - (first ?? Number.NaN))} MB growth after ${plan.memoryCheckpoints[0]} runs`;
+};
+rows.push([`worker RSS before / after ${plan.memoryCheckpoints.join(' / after ')} runs (MB)`, rssRow(memory.product), rssRow(memory.raw), growth(memory.product)]);
 
 const http = await benchHttpAtScale({ ...plan.http, ...settings });
 for (const row of http) rows.push([`HTTP ${row.case}, p50 / p99 (ms)`, `${formatMs(row.http.p50)} / ${formatMs(row.http.p99)}`, `${formatMs(row.baseline.p50)} / ${formatMs(row.baseline.p99)} (db only)`, row.http.p99 < 50 ? 'p99 < 50 ms' : 'p99 >= 50 ms']);
@@ -78,5 +85,5 @@ process.stdout.write(`\n${title}\n${table(header, rows)}\n\ntotal ${((performanc
 const results = path.join('bench', 'results');
 await mkdir(results, { recursive: true });
 const stem = quick ? 'latest-quick' : 'latest';
-await writeFile(path.join(results, `${stem}.json`), `${JSON.stringify({ date: new Date().toISOString(), plan, throughput, burst, memory: memory.rss, http }, null, 2)}\n`);
+await writeFile(path.join(results, `${stem}.json`), `${JSON.stringify({ date: new Date().toISOString(), plan, throughput, burst, memory: { product: memory.product.map((result) => result.rss), raw: memory.raw.map((result) => result.rss) }, http }, null, 2)}\n`);
 await writeFile(path.join(results, `${stem}.md`), `${title}\n\n${markdownTable(header, rows)}\n`);

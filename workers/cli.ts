@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
 import { runCli } from '../src/cli/program.js';
 import { registerUserCommands } from '../src/cli/commands/user.js';
 import { readSecretFromTerminal } from '../src/cli/terminal.js';

@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import type { Config } from '../config/load.js';
 import { describeAlert, type AlertEvent } from './events.js';
 
@@ -70,6 +69,8 @@ export async function deliver(channel: AlertChannel, event: AlertEvent, context:
   if (channel.type === 'email') {
     const { title, text } = describeAlert(event);
     const link = runUrl(event, context);
+    // Loaded on first use: most installs have no email channel, and it is 15 MB of memory.
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: channel.smtp.host,
       port: channel.smtp.port,

@@ -1,12 +1,5 @@
 import { SpanKind, trace, type Span } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Telemetry } from 'bullmq';
-import { BullMQOtel } from 'bullmq-otel';
 
 export { SpanKind };
 
@@ -18,11 +11,22 @@ export interface Tracing {
 }
 
 /**
- * OpenTelemetry over OTLP/HTTP when an endpoint is configured. Without one nothing is started: the
- * spans below go to the API's no-op tracer, which costs nothing.
+ * OpenTelemetry over OTLP/HTTP when an endpoint is configured. Without one nothing is started or
+ * even loaded (the SDK is about 50 MB of a worker's memory): the spans below go to the API's no-op
+ * tracer, which costs nothing.
  */
-export function startTracing(options: { endpoint: string | undefined; serviceName?: string }): Tracing | undefined {
+export async function startTracing(options: { endpoint: string | undefined; serviceName?: string }): Promise<Tracing | undefined> {
   if (!options.endpoint) return undefined;
+  const [{ OTLPTraceExporter }, { HttpInstrumentation }, { resourceFromAttributes }, { NodeSDK }, { BatchSpanProcessor }, { ATTR_SERVICE_NAME }, { BullMQOtel }] =
+    await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/instrumentation-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-node'),
+      import('@opentelemetry/sdk-trace-base'),
+      import('@opentelemetry/semantic-conventions'),
+      import('bullmq-otel'),
+    ]);
   const exporter = new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/$/, '')}/v1/traces` });
   const processor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 });
   const sdk = new NodeSDK({

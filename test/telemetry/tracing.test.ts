@@ -37,7 +37,7 @@ beforeAll(async () => {
   collector = await FakeHttpServer.start();
   collector.route('POST', '/v1/traces', () => ({ status: 200, body: {} }));
   collector.route('GET', '/count', () => ({ body: { count: 7 } }));
-  const started = startTracing({ endpoint: collector.url, serviceName: 'jobtally-test' });
+  const started = await startTracing({ endpoint: collector.url, serviceName: 'jobtally-test' });
   if (!started) throw new Error('tracing did not start');
   tracing = started;
   harness = await createHarness();

@@ -30,7 +30,7 @@ export function registerStartCommandsWith(starters: RoleStarters): CommandRegist
         const roles = parseRoles(options.role, starters);
         const config = cli.loadConfig();
         const logger = cli.createLogger(config, true);
-        const tracing = startTracing({ endpoint: config.otlpEndpoint });
+        const tracing = await startTracing({ endpoint: config.otlpEndpoint });
         const app = await openApp(config, logger, { migrate: true, redisRole: 'worker', telemetry: tracing?.telemetry });
         let running;
         let web: { url: string; close(): Promise<void> } | undefined;
@@ -71,7 +71,7 @@ export function registerStartCommandsWith(starters: RoleStarters): CommandRegist
       .action(async () => {
         const config = { ...cli.loadConfig(), schedules: [] };
         const logger = cli.createLogger(config);
-        const tracing = startTracing({ endpoint: config.otlpEndpoint });
+        const tracing = await startTracing({ endpoint: config.otlpEndpoint });
         const app = await openApp(config, logger, { migrate: true, redisRole: 'worker', telemetry: tracing?.telemetry });
         const running = await startRoles(app, ['worker']);
         try {
