@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, type Options } from 'express-rate-limit';
 import type { Config } from '../config/load.js';
 import { DECOY_HASH, verifyPassword } from './passwords.js';
 
@@ -64,8 +64,11 @@ export class Authenticator {
     return user ? { name: user.name, role: user.role } : undefined;
   }
 
-  /** Sets `res.locals.principal` from a session cookie or HTTP Basic credentials. */
-  middleware() {
+  /**
+   * Sets `res.locals.principal` from a session cookie or HTTP Basic credentials; wrong credentials
+   * count against the address, and a locked-out address sending credentials gets 429.
+   */
+  middleware(guard: FailedLoginGuard) {
     return async (request: Request, response: Response, next: NextFunction) => {
       if (this.open) {
         (response.locals as { principal?: Principal }).principal = { name: 'local', role: 'operator' };
@@ -73,8 +76,15 @@ export class Authenticator {
         return;
       }
       const basic = parseBasic(request.headers.authorization);
+      if (basic) {
+        const wait = await guard.lockedOutFor(request);
+        if (wait !== undefined) {
+          refuseLockedOut(response, wait);
+          return;
+        }
+      }
       const principal = basic ? await this.checkBasic(request.headers.authorization ?? '', basic) : this.readSession((request.cookies as Record<string, string | undefined>)[SESSION_COOKIE]);
-      if (basic && !principal) markFailedLogin(response);
+      if (basic && !principal) await guard.recordFailure(request);
       (response.locals as { principal?: Principal | undefined }).principal = principal;
       next();
     };
@@ -105,23 +115,42 @@ function parseBasic(header: string | undefined): { name: string; password: strin
   return colon < 0 ? undefined : { name: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** Counts only failed logins (wrong name or password) per address; a locked-out address gets 429. */
-export function failedLoginLimiter(web: Config['web']) {
-  return rateLimit({
-    windowMs: web.loginWindowMs,
-    limit: web.maxFailedLogins,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    requestWasSuccessful: (_request, response) => !(response.locals as { failedLogin?: boolean }).failedLogin,
-    skipSuccessfulRequests: true,
-    handler: (_request, response) => {
-      response.status(429).json({ error: { code: 'RATE_LIMITED', message: 'too many failed logins from this address; wait and try again' } });
-    },
-  });
+/**
+ * Failed logins (wrong name or password) per client address. Only failures are counted: a count
+ * taken as each request starts, and given back on success, refused concurrent good requests. An
+ * address with `maxFailedLogins` failures within `loginWindowMs` is refused before any password is
+ * checked, so a locked-out guesser gets no answer and costs no scrypt. Sessions are not refused:
+ * someone logged in behind the same NAT as a guesser keeps working.
+ */
+export class FailedLoginGuard {
+  readonly #store = new MemoryStore();
+
+  constructor(private readonly web: Pick<Config['web'], 'maxFailedLogins' | 'loginWindowMs'>) {
+    // The store reads only windowMs from the rate limiter's options.
+    this.#store.init({ windowMs: web.loginWindowMs } as Options);
+  }
+
+  /** Seconds until the request's address may try again; undefined when it is not locked out. */
+  async lockedOutFor(request: Request, now = Date.now()): Promise<number | undefined> {
+    const failures = await this.#store.get(addressKey(request));
+    if (!failures || failures.totalHits < this.web.maxFailedLogins) return undefined;
+    return Math.max(1, Math.ceil(((failures.resetTime?.getTime() ?? now) - now) / 1000));
+  }
+
+  async recordFailure(request: Request): Promise<void> {
+    await this.#store.increment(addressKey(request));
+  }
 }
 
-export function markFailedLogin(response: Response): void {
-  (response.locals as { failedLogin?: boolean }).failedLogin = true;
+export function refuseLockedOut(response: Response, retryAfterSeconds: number): void {
+  response
+    .status(429)
+    .set('retry-after', String(retryAfterSeconds))
+    .json({ error: { code: 'RATE_LIMITED', message: `too many failed logins from this address; try again in ${retryAfterSeconds} s` } });
+}
+
+function addressKey(request: Request): string {
+  return ipKeyGenerator(request.ip ?? request.socket.remoteAddress ?? 'unknown');
 }
 
 export function isLoopback(host: string): boolean {

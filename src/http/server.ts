@@ -9,7 +9,7 @@ import { healthRouter } from '../health/router.js';
 import { AuditRepository } from '../persistence/audit-repository.js';
 import { ALL_QUEUE_NAMES } from '../queues/names.js';
 import { createApiRouter } from './api.js';
-import { Authenticator, failedLoginLimiter, isLoopback, markFailedLogin, principalOf, SESSION_COOKIE, type Principal } from './auth.js';
+import { Authenticator, FailedLoginGuard, isLoopback, principalOf, refuseLockedOut, SESSION_COOKIE, type Principal } from './auth.js';
 import { BULL_BOARD_PATH, bullBoards } from './bull-board.js';
 import { describeHttpError, HttpError, jsonErrorHandler } from './errors.js';
 import { html, type SafeHtml } from './html.js';
@@ -65,9 +65,9 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
   web.get('/favicon.ico', (_request, response) => void response.status(204).end());
   web.get('/assets/app.js', (_request, response) => void response.type('text/javascript').set('cache-control', 'max-age=300').send(ASSET_JS));
 
-  const limiter = failedLoginLimiter(config.web);
-  web.use(auth.middleware());
-  web.use('/api', limiter, createApiRouter(app, audit, auth));
+  const guard = new FailedLoginGuard(config.web);
+  web.use(auth.middleware(guard));
+  web.use('/api', createApiRouter(app, audit, auth));
 
   const send = (response: Response, title: string, body: SafeHtml, extra: { status?: number; refreshSeconds?: number; csrfToken?: string } = {}) => {
     response
@@ -80,11 +80,16 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
   web.get('/login', (request, response) => {
     send(response, 'Log in', loginPage({ next: safeNext(request.query.next), csrfToken: csrfFor(request, response) }));
   });
-  web.post('/login', limiter, doubleCsrfProtection, async (request, response) => {
+  web.post('/login', doubleCsrfProtection, async (request, response) => {
+    const wait = await guard.lockedOutFor(request);
+    if (wait !== undefined) {
+      refuseLockedOut(response, wait);
+      return;
+    }
     const body = request.body as Record<string, unknown>;
     const principal = await auth.checkPassword(typeof body.username === 'string' ? body.username : '', typeof body.password === 'string' ? body.password : '');
     if (!principal) {
-      markFailedLogin(response);
+      await guard.recordFailure(request);
       send(response, 'Log in', loginPage({ next: safeNext(body.next), error: 'Wrong user name or password.', csrfToken: csrfFor(request, response) }), { status: 401 });
       return;
     }

@@ -320,25 +320,34 @@ export class RunsRepository {
     return { rows: pageRows, nextCursor };
   }
 
-  /** The latest successful total of each business date, newest date first. */
+  /**
+   * The latest successful total of each business date, newest date first. A loose index scan: one
+   * index probe per date present, then one for its latest total, so a year costs ~730 probes
+   * whatever the number of runs per day (DISTINCT ON read every total of the range).
+   */
   async dailyTotals(filters: { client?: string | undefined; since?: string | undefined; until?: string | undefined }, limit = 366): Promise<DailyTotal[]> {
-    const conditions: SQL[] = [];
-    if (filters.client) conditions.push(eq(totals.client, filters.client));
-    if (filters.since) conditions.push(gte(totals.businessDate, filters.since));
-    if (filters.until) conditions.push(sql`${totals.businessDate} <= ${filters.until}`);
-    return this.db
-      .selectDistinctOn([totals.businessDate], {
-        businessDate: totals.businessDate,
-        total: totals.total,
-        limit: totals.limit,
-        runName: jobLogs.name,
-        createdAt: totals.createdAt,
-      })
-      .from(totals)
-      .innerJoin(jobLogs, eq(jobLogs.id, totals.jobLogId))
-      .where(conditions.length > 0 ? and(...conditions) : undefined)
-      .orderBy(desc(totals.businessDate), desc(totals.createdAt))
-      .limit(limit);
+    const ofClient = filters.client ? sql`client = ${filters.client} and` : sql``;
+    const fromSince = filters.since ? sql`and business_date >= ${filters.since}::date` : sql``;
+    const toUntil = filters.until ? sql`and business_date <= ${filters.until}::date` : sql``;
+    const rows = await queryRows<{ business_date: string; total: number; limit: number; run_name: string; created_at: string | Date }>(
+      this.db,
+      sql`
+      with recursive dates (business_date, position) as (
+        (select business_date, 1 from totals where ${ofClient} true ${fromSince} ${toUntil} order by business_date desc limit 1)
+        union all
+        select (select business_date from totals where ${ofClient} business_date < dates.business_date ${fromSince} order by business_date desc limit 1), position + 1
+        from dates where dates.business_date is not null and position < ${limit}
+      )
+      select dates.business_date::text as business_date, latest.total::float8 as total, latest."limit"::float8 as "limit", job_logs.name as run_name, latest.created_at
+      from dates
+      cross join lateral (
+        select job_log_id, total, "limit", created_at from totals
+        where ${ofClient} totals.business_date = dates.business_date order by created_at desc limit 1
+      ) latest
+      join job_logs on job_logs.id = latest.job_log_id
+      order by dates.business_date desc`,
+    );
+    return rows.map((row) => ({ businessDate: row.business_date, total: row.total, limit: row.limit, runName: row.run_name, createdAt: new Date(row.created_at) }));
   }
 
   /** O(1): sums the shards of run_status_counts, which a trigger keeps exact inside every write. */

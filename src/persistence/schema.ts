@@ -137,6 +137,8 @@ export const totals = pgTable(
   (table) => [
     uniqueIndex('totals_job_log_id_key').on(table.jobLogId),
     index('totals_client_business_date_idx').on(table.client, table.businessDate, table.createdAt),
+    // The daily series over all clients steps from date to date through this index.
+    index('totals_business_date_created_at_idx').on(table.businessDate, table.createdAt),
     check('totals_within_limit', sql`${table.total} >= 0 and ${table.total} <= ${table.limit}`),
   ],
 );

@@ -205,3 +205,44 @@ describe('listRuns', () => {
     expect(names.sort()).toEqual(['20251216090000_100', '20251216090000_400', '20251216090000_700', '20251216090000_900']);
   });
 });
+
+describe('dailyTotals', () => {
+  it('gives the latest total of each business date, per client or overall, within bounds and up to the limit', async () => {
+    // Three clients, 40 days with gaps, up to four runs a day; totals written out of order.
+    const days = Array.from({ length: 40 }, (_, index) => new Date(Date.UTC(2024, 0, 1) + index * 86_400_000).toISOString().slice(0, 10)).filter((_, index) => index % 7 !== 3);
+    let sequence = 0;
+    for (const client of ['dt-a', 'dt-b', 'dt-c']) {
+      for (const [dayIndex, day] of days.entries()) {
+        for (let run = 0; run < 1 + ((dayIndex + client.length) % 4); run++) {
+          sequence++;
+          const { run: created } = await runs.createRun(newRun({ client, businessDate: day }));
+          const at = new Date(Date.parse(`${day}T06:00:00Z`) + ((sequence * 7919) % 50_000) * 1000);
+          await database.db.execute(sql`
+            insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at)
+            values (${created.id}, ${client}, ${day}::date, ${sequence}, 100000, '{}', ${at.toISOString()}::timestamptz)`);
+        }
+      }
+    }
+    const reference = async (client: string | undefined, since: string | undefined, until: string | undefined, limit: number) =>
+      queryRows<{ business_date: string; total: number; run_name: string }>(
+        database.db,
+        sql`select distinct on (t.business_date) t.business_date::text, t.total::float8 as total, j.name as run_name
+            from totals t join job_logs j on j.id = t.job_log_id
+            where t.client like 'dt-%' ${client ? sql`and t.client = ${client}` : sql``} ${since ? sql`and t.business_date >= ${since}::date` : sql``} ${until ? sql`and t.business_date <= ${until}::date` : sql``}
+            order by t.business_date desc, t.created_at desc limit ${limit}`,
+      );
+    const cases: [string | undefined, string | undefined, string | undefined, number][] = [
+      ['dt-b', undefined, undefined, 366],
+      ['dt-a', '2024-01-05', '2024-01-20', 366],
+      ['dt-c', '2024-01-10', undefined, 5],
+      ['dt-a', '2030-01-01', undefined, 366],
+      [undefined, '2024-01-01', '2024-02-28', 366],
+    ];
+    for (const [client, since, until, limit] of cases) {
+      const rows = await runs.dailyTotals({ client, since, until }, limit);
+      const expected = await reference(client, since, until, limit);
+      expect(rows.map((row) => [row.businessDate, row.total, row.runName])).toEqual(expected.map((row) => [row.business_date, row.total, row.run_name]));
+    }
+    expect((await runs.dailyTotals({ client: 'dt-a', since: '2024-01-01', until: '2024-01-07' })).every((row) => row.createdAt instanceof Date)).toBe(true);
+  });
+});

@@ -1,0 +1,1 @@
+CREATE INDEX "totals_business_date_created_at_idx" ON "totals" USING btree ("business_date","created_at");
