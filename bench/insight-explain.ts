@@ -60,15 +60,19 @@ try {
   const previous = await insight.latestRun('default', addDays(latest.businessDate, -1));
   const cases: [string, () => Promise<unknown>][] = [
     ['anomaly check: same-hour history (14 runs, 28 days back)', () => insight.sameHourHistory({ client: 'default', businessDate: last, hour: 14, timeZone: TIME_ZONE, excludeRunId: latest.runId, before: new Date(), runs: 14, lookbackDays: 28 })],
+    ['anomaly check: same-hour history of a small client (acme, 5% of runs)', () => insight.sameHourHistory({ client: 'acme', businessDate: last, hour: 14, timeZone: TIME_ZONE, excludeRunId: 0, before: new Date(), runs: 14, lookbackDays: 28 })],
     ['daily figures, 37 days', () => insight.dailyFigures('default', addDays(last, -36), last)],
+    ['daily figures of a small client, 37 days', () => insight.dailyFigures('acme', addDays(last, -36), last)],
     ['daily figures, 366 days', () => insight.dailyFigures('default', addDays(last, -365), last)],
     ['forecast: day curves, 15 days', () => insight.dayCurves('default', addDays(last, -14), last, TIME_ZONE)],
+    ['forecast: day curves of a small client, 15 days', () => insight.dayCurves('acme', addDays(last, -14), last, TIME_ZONE)],
     ['latest successful run of a client', () => insight.latestRun('default')],
+    ['latest successful run of a small client', () => insight.latestRun('acme')],
     ['latest successful run of a date', () => insight.latestRun('default', addDays(last, -1))],
     ['status + application breakdowns of two runs', () => insight.breakdowns([latest.runId, previous?.runId ?? latest.runId], ['status', 'application'])],
     ['anomalies of 30 days, newest 50', () => insight.anomalies('default', addDays(last, -29), last, 50)],
   ];
-  const lines: string[] = [`# Insight queries at ${RUNS.toLocaleString('en')} runs`, '', `Seeded: ${RUNS.toLocaleString('en')} runs for client \`default\` every 5 minutes (90% successful), ${Math.round(RUNS / 20).toLocaleString('en')} for \`acme\` hourly; 16 breakdown rows per run; 3,000 anomalies. Postgres on this machine, warm cache; time = median of 20 EXPLAIN ANALYZE executions.`, ''];
+  const lines: string[] = [`# Insight queries at ${RUNS.toLocaleString('en')} runs`, '', `Seeded: ${RUNS.toLocaleString('en')} runs for client \`default\` every 5 minutes (90% successful), ${Math.round(RUNS / 20).toLocaleString('en')} for \`acme\` every 100 minutes over the same year; 16 breakdown rows per run; 3,000 anomalies. Postgres on this machine, warm cache; time = median of 20 EXPLAIN ANALYZE executions.`, ''];
   const summary: string[] = ['| query | execution (ms), median / max of 20 |', '| --- | --- |'];
   for (const [label, action] of cases) {
     const statement = await capture(action);
@@ -120,7 +124,7 @@ async function seed(db: Database): Promise<string> {
     insert into job_logs (name, client, status, trigger, message, business_date, created_at, started_at, finished_at)
     select to_char(t at time zone 'UTC', 'YYYYMMDDHH24MISS') || '_' || g, 'acme', 3, 'schedule', 'seeded',
       (t at time zone ${TIME_ZONE})::date, t, t, t + interval '300 milliseconds'
-    from generate_series(1, ${Math.round(RUNS / 20)}) g, lateral (select ${start}::timestamptz + g * interval '1 hour' + interval '7 seconds' as t) at`);
+    from generate_series(1, ${Math.round(RUNS / 20)}) g, lateral (select ${start}::timestamptz + g * interval '100 minutes' + interval '7 seconds' as t) at`);
   // Cumulative counts: the share of the day's final figure grows with the local time of day.
   await db.execute(sql`
     insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at)
