@@ -49,9 +49,10 @@ export interface ListedAnomaly extends AnomalyRow {
 }
 
 /**
- * Reads for trends, anomalies and forecasts, and the one write of anomalies. Every read walks
- * `totals_client_business_date_idx` (client, business_date, created_at) by equality on client and
- * date, so its cost depends on the days asked for, not on how many runs are stored.
+ * Reads for trends, anomalies and forecasts, and the one write of anomalies. Every read of totals
+ * is index ranges per business date (on client, business_date, created_at, or on business_date,
+ * created_at when the client is most of the table), so its cost depends on the days asked for, not
+ * on how many runs are stored. `npm run bench:insight` shows the plans at 100,000 runs.
  */
 export class InsightRepository {
   constructor(private readonly db: Database) {}
