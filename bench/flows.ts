@@ -21,11 +21,14 @@ export const CONCURRENCY = 20;
 const SOURCES = ['SPA', 'UPCTM'] as const;
 const COUNT = 20_000;
 
-export function benchConfig(prefix: string): Config {
-  return parseConfig({
-    sources: SOURCES.map((name) => ({ name, type: 'static', count: COUNT })),
-    queue: { prefix, fetchConcurrency: CONCURRENCY, aggregateConcurrency: CONCURRENCY },
-  });
+export function benchConfig(prefix: string, services: { databaseUrl?: string; redisUrl?: string } = {}): Config {
+  return parseConfig(
+    {
+      sources: SOURCES.map((name) => ({ name, type: 'static', count: COUNT })),
+      queue: { prefix, fetchConcurrency: CONCURRENCY, aggregateConcurrency: CONCURRENCY },
+    },
+    { env: { ...(services.databaseUrl ? { DATABASE_URL: services.databaseUrl } : {}), ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}) } },
+  );
 }
 
 export const RAW_SCHEMA = `

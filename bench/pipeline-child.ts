@@ -8,11 +8,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import postgres from 'postgres';
-import { startFlowWorkers } from '../src/flow/workers.js';
-import { createSources } from '../src/lifecycle/app.js';
-import { logAlertSink } from '../src/notify/events.js';
-import { openDatabase } from '../src/persistence/db.js';
-import { RunWriter } from '../src/persistence/writer.js';
+import { openApp, startRoles } from '../src/lifecycle/app.js';
 import { benchConfig, CONCURRENCY, insertRawTotal, storedCount, type Mode } from './flows.js';
 
 export interface WorkerRequest {
@@ -36,19 +32,14 @@ const sql = postgres(request.databaseUrl, { max: 4, onnotice: () => undefined })
 const connection = new Redis(request.redisUrl, { maxRetriesPerRequest: null });
 const logger = pino({ level: 'warn' });
 
+/** The worker role exactly as `jobtally start --role worker` runs it (anomaly check, metrics and all). */
 async function productWorkers(): Promise<() => Promise<void>> {
-  const config = benchConfig(request.prefix);
-  const database = await openDatabase({ url: request.databaseUrl, dataDir: '/nonexistent', maxConnections: CONCURRENCY });
-  const workers = startFlowWorkers({ connection, prefix: request.prefix, logger }, config, {
-    writer: new RunWriter(database.db),
-    sources: createSources(config),
-    alerts: logAlertSink(logger),
-    logger,
-    nearLimitPercent: 101,
-  });
+  const config = benchConfig(request.prefix, { databaseUrl: request.databaseUrl, redisUrl: request.redisUrl });
+  const app = await openApp(config, logger, { migrate: false, redisRole: 'worker' });
+  const running = await startRoles(app, ['worker']);
   return async () => {
-    await workers.close(true);
-    await database.close();
+    await running.stop(true);
+    await app.close();
   };
 }
 

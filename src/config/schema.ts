@@ -158,7 +158,7 @@ export const scheduleSchema = z
     message: 'set exactly one of every or cron',
   });
 
-export const ALERT_KINDS = ['run-failed', 'limit-exceeded', 'near-limit', 'stale'] as const;
+export const ALERT_KINDS = ['run-failed', 'limit-exceeded', 'near-limit', 'stale', 'anomaly', 'forecast-breach'] as const;
 
 const channelBase = {
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use lowercase letters, digits and -'),
@@ -191,6 +191,44 @@ export const alertsConfigSchema = z.strictObject({
   staleAfterMs: durationMs.default(30 * 60_000),
   attempts: z.number().int().positive().max(50).default(8),
   backoffMs: durationMs.default(5000),
+});
+
+export const insightConfigSchema = z.strictObject({
+  /** After each successful run: its counts against recent runs of the same client at the same hour of day. */
+  anomalies: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** The normal band is built from this many latest successful runs at the same hour of day (N). */
+      historyRuns: z.number().int().min(1).max(200).default(14),
+      /** …found within this many business dates back. */
+      lookbackDays: z.number().int().min(1).max(366).default(28),
+      /** Half-width of the normal band in MADs: median ± k · MAD. */
+      k: z.number().positive().default(5),
+      /** Nothing is judged with fewer history runs than this. */
+      minHistoryRuns: z.number().int().min(1).default(7),
+      /** The MAD used is at least this percentage of the median… */
+      madFloorPercent: z.number().min(0).max(100).default(1),
+      /** …and at least this many job executions, so a flat history does not alert on +1. */
+      madFloorCount: z.number().min(0).default(1),
+    })
+    .refine((rules) => rules.minHistoryRuns <= rules.historyRuns, { message: 'minHistoryRuns must not exceed historyRuns', path: ['minHistoryRuns'] })
+    .prefault({}),
+  /** End-of-day projection from the intraday curve of recent days; the scheduler alerts before a breach. */
+  forecast: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Earlier business dates whose intraday curve is learned from. */
+      historyDays: z.number().int().min(1).max(92).default(14),
+      /** How often the scheduler role checks each client's projection. */
+      checkEveryMs: durationMs.default(60_000),
+      /** Below this median share of the final figure reached by now, the curve is not trusted. */
+      minFraction: z.number().min(0.001).max(1).default(0.05),
+      /** With no usable curve, the pace so far is extrapolated only after this much of the day. */
+      minLinearMs: durationMs.default(2 * 3_600_000),
+    })
+    .prefault({}),
+  /** Applications listed on the insight page. */
+  topApplications: z.number().int().min(1).max(100).default(10),
 });
 
 export const WEB_ROLES = ['viewer', 'operator'] as const;
@@ -302,6 +340,7 @@ export const configFileSchema = z.strictObject({
   retention: retentionConfigSchema.prefault({}),
   web: webConfigSchema.prefault({}),
   alerts: alertsConfigSchema.prefault({}),
+  insight: insightConfigSchema.prefault({}),
   metrics: z
     .strictObject({
       /** Worker and scheduler roles serve /metrics, /livez and /readyz here when a port is set. */

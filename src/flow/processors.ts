@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ConfigError, errorMessage, isTransient, LimitExceededError, MissingCountError } from '../errors.js';
 import { aggregateMetrics, metricsOfFetches, sourceMetrics } from '../metrics/aggregate.js';
 import type { MetricRules, MetricValues } from '../metrics/definitions.js';
+import type { SucceededRun } from '../monitor/anomaly-check.js';
 import type { AlertSink } from '../notify/events.js';
 import type { RunWriter } from '../persistence/writer.js';
 import { fetchedLine, retryingLine, successLine, totalLine } from '../runs/log-lines.js';
@@ -25,6 +26,8 @@ export interface ProcessorDeps {
   /** Observers for metrics; optional so processors work without telemetry. */
   onFetch?: (source: string, outcome: 'success' | 'error', durationMs: number) => void;
   onRunFinished?: (outcome: 'success' | 'error', trigger: string, client: string, total?: number, limit?: number) => void;
+  /** Looks at a run just stored as successful (the anomaly check); never throws. */
+  afterSuccess?: (run: SucceededRun) => Promise<unknown>;
 }
 
 /** What a fetch job returns: its count for the total, and the source's metrics. */
@@ -112,6 +115,7 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
         if (percent >= deps.nearLimitPercent) {
           await deps.alerts.send({ kind: 'near-limit', runName: data.runName, client: data.client, businessDate: data.businessDate, total: result.total, limit: data.limit, percent });
         }
+        await deps.afterSuccess?.({ runId: data.runId, runName: data.runName, client: data.client, businessDate: data.businessDate, counts: result.counts });
       }
       return { total: result.total };
     } catch (error) {

@@ -27,6 +27,7 @@ export function layout(frame: PageFrame, body: SafeHtml): SafeHtml {
   <nav>
     <a href="/runs">Runs</a>
     <a href="/totals">Totals</a>
+    <a href="/insight">Insight</a>
     <a href="/audit">Audit</a>
     <a href="/admin/queues">Queues</a>
     ${principal?.role === 'operator' ? html`<a href="/runs/new">New run</a>` : ''}
@@ -63,6 +64,15 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 label { display: flex; flex-direction: column; font-size: 12px; color: #555; } .field-error { color: #b3261e; font-size: 12px; }
 .level-warn { color: #8a5a00; } .level-error { color: #b3261e; } form.inline { display: inline; } .over { color: #b3261e; }
 pre.log { white-space: pre-wrap; } .chart { max-width: 900px; } .error-box { background: #fde7e7; padding: .5rem 1rem; border-radius: 4px; }
+section { margin: 1.2rem 0 1.8rem; max-width: 1100px; } .section-head { display: flex; align-items: baseline; gap: 1rem; }
+.section-head h2 { margin: 0; } a.csv { font-size: 12px; } h2 small, .muted { color: #667; font-weight: normal; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: .8rem; margin: .7rem 0; }
+.card { display: flex; flex-direction: column; gap: .2rem; padding: .7rem .9rem; border: 1px solid #e3e6ee; border-radius: 6px; background: #f8f9fc; }
+.card .label { font-size: 12px; color: #555; } .card strong { font-size: 1.6rem; font-variant-numeric: tabular-nums; } .card .note { font-size: 12px; color: #667; }
+.basis, .context { color: #445; margin: .4rem 0; } .empty, .empty-state { color: #556; } .empty-state { padding: 1rem; background: #f3f5f9; border-radius: 6px; max-width: 1100px; box-sizing: border-box; }
+td.up { color: #a1221b; } td.down { color: #0a6a29; } td small { color: inherit; opacity: .8; } tr.group-total td { font-weight: 600; border-top: 1px solid #c9cedb; }
+th.group { text-align: center; border-bottom: 1px solid #c9cedb; } .scroll { overflow-x: auto; } .nowrap { white-space: nowrap; }
+.legend { display: flex; gap: 1rem; font-size: 12px; margin: .2rem 0 .6rem; } .legend-item { display: inline-flex; align-items: center; gap: .3rem; }
 `;
 
 /**

@@ -13,6 +13,8 @@ import { Authenticator, FailedLoginGuard, isLoopback, principalOf, refuseLockedO
 import { BULL_BOARD_PATH, bullBoards } from './bull-board.js';
 import { describeHttpError, HttpError, jsonErrorHandler } from './errors.js';
 import { html, type SafeHtml } from './html.js';
+import { INSIGHT_TABLES, insightCsvFileName, insightPage, insightTableCsv } from './insight-page.js';
+import { InsightReports, parseInsightQuery } from './insight-report.js';
 import { ASSET_CSS, ASSET_JS, layout } from './layout.js';
 import { auditPage, loginPage, newRunPage, runDetailPage, runsPage, totalsCsv, totalsPage } from './pages.js';
 import { parseRunListQuery } from './run-query.js';
@@ -167,6 +169,20 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
     const rows = await app.runs.dailyTotals({ client: range.client, since: range.from, until: range.to });
     response.type('text/csv').attachment('jobtally-totals.csv').send(totalsCsv(rows));
   });
+  const insight = new InsightReports({ insight: app.insight, runs: app.runs, config });
+  web.get('/insight', requirePage, async (request, response) => {
+    const clients = await insight.clients();
+    const query = parseInsightQuery(request.query, clients, config.client);
+    send(response, 'Insight', insightPage(await insight.report(query, clients, new Date())));
+  });
+  for (const table of INSIGHT_TABLES) {
+    web.get(`/insight/${table}.csv`, requirePage, async (request, response) => {
+      const now = new Date();
+      const query = parseInsightQuery(request.query, await insight.clients(), config.client);
+      const csv = await insightTableCsv(insight, table, query, now, config.timezone);
+      response.type('text/csv; charset=utf-8').attachment(insightCsvFileName(table, query.client, now, config.timezone)).send(csv);
+    });
+  }
   web.get('/audit', requirePage, async (_request, response) => {
     send(response, 'Audit', auditPage(await audit.latest()));
   });

@@ -8,7 +8,10 @@ import { startFlowWorkers, startScheduleWorker, type WorkerGroup } from '../flow
 import { logAlertSink, type AlertSink } from '../notify/events.js';
 import { QueueAlertSink, startAlertWorker } from '../notify/queue-sink.js';
 import { startStalenessCheck } from '../notify/staleness.js';
+import { RunAnomalyCheck } from '../monitor/anomaly-check.js';
+import { startForecastCheck } from '../monitor/forecast-check.js';
 import { openDatabase, type DatabaseHandle } from '../persistence/db.js';
+import { InsightRepository } from '../persistence/insight-repository.js';
 import { RunsRepository } from '../persistence/runs-repository.js';
 import { RunWriter } from '../persistence/writer.js';
 import { createRedis } from '../queues/connection.js';
@@ -34,6 +37,7 @@ export interface AppContext {
   connection: Redis;
   queueSet: QueueSet;
   runs: RunsRepository;
+  insight: InsightRepository;
   writer: RunWriter;
   producer: RunProducer;
   alerts: AlertSink;
@@ -71,11 +75,12 @@ export async function openApp(config: Config, logger: Logger, options: OpenAppOp
     const queueSet = createQueueSet(connection, config.queue.prefix, logger, options.telemetry);
     closers.push(() => queueSet.close());
     const runs = new RunsRepository(database.db);
+    const insight = new InsightRepository(database.db);
     const writer = new RunWriter(database.db);
     const producer = new RunProducer({ config, runs, writer, flowProducer: queueSet.flowProducer, logger });
     const metrics = new Metrics({ queues: Object.values(queueSet.queues), runs });
     const alerts = options.alerts ?? (config.alerts.channels.length > 0 ? new QueueAlertSink(queueSet.queues[QUEUE_NAMES.alert], config.alerts, logger) : logAlertSink(logger));
-    return { config, logger, database, redis, connection, queueSet, runs, writer, producer, alerts, metrics, telemetry: options.telemetry, close: closeAll };
+    return { config, logger, database, redis, connection, queueSet, runs, insight, writer, producer, alerts, metrics, telemetry: options.telemetry, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
@@ -97,6 +102,7 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
   const setup = { connection, prefix: config.queue.prefix, logger, telemetry: app.telemetry };
   const workers: WorkerGroup[] = [];
   if (roles.includes('worker')) {
+    const anomalies = new RunAnomalyCheck({ insight: app.insight, alerts: app.alerts, logger, rules: config.insight.anomalies, timezone: config.timezone });
     workers.push(
       startFlowWorkers(setup, config, {
         writer: app.writer,
@@ -107,6 +113,7 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
         redact: secretScrubber(config),
         onFetch: app.metrics.onFetch,
         onRunFinished: app.metrics.onRunFinished,
+        afterSuccess: (run) => anomalies.afterSuccess(run),
       }),
     );
   }
@@ -126,6 +133,10 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
     timers.push(startSweeper(sweep, Math.min(Math.max(config.runs.stuckAfterMs / 4, 1000), 60_000)));
     const staleness = { runs: app.runs, alerts: app.alerts, logger, staleAfterMs: config.alerts.staleAfterMs, timezone: config.timezone };
     timers.push(startStalenessCheck(staleness, Math.min(Math.max(config.alerts.staleAfterMs / 4, 1000), 60_000)));
+    if (config.insight.forecast.enabled) {
+      const settings = { limit: config.limit, timezone: config.timezone, forecast: config.insight.forecast };
+      timers.push(startForecastCheck({ runs: app.runs, insight: app.insight, alerts: app.alerts, logger, settings }));
+    }
   }
   return {
     workers,

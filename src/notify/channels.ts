@@ -25,7 +25,8 @@ export const SIGNATURE_HEADER = 'x-jobtally-signature';
 function runUrl(event: AlertEvent, context: DeliveryContext): string | undefined {
   if (!context.publicUrl) return undefined;
   const base = context.publicUrl.replace(/\/$/, '');
-  return 'runName' in event ? `${base}/runs/${event.runName}` : `${base}/runs?client=${encodeURIComponent(event.client)}`;
+  if ('runName' in event) return `${base}/runs/${event.runName}`;
+  return event.kind === 'forecast-breach' ? `${base}/insight?client=${encodeURIComponent(event.client)}` : `${base}/runs?client=${encodeURIComponent(event.client)}`;
 }
 
 /** The body each channel type expects: generic JSON, a Teams MessageCard, a Slack message. */

@@ -1,12 +1,30 @@
 import { formatCount, formatDuration, formatPercent } from '../format.js';
 import type { Logger } from 'pino';
+import { describeAnomaly, type Anomaly } from '../insight/anomaly.js';
+import { clockLabel, secondsIntoDay } from '../insight/calendar.js';
 
 /** What ops are told about. Delivery channels (webhook, Teams, email) plug in as AlertSinks. */
 export type AlertEvent =
   | { kind: 'run-failed'; runName: string; client: string; businessDate: string; reason: string }
   | { kind: 'limit-exceeded'; runName: string; client: string; businessDate: string; total: number; limit: number }
   | { kind: 'near-limit'; runName: string; client: string; businessDate: string; total: number; limit: number; percent: number }
-  | { kind: 'stale'; client: string; businessDate: string; lastSuccessAt: string | null; staleForMs: number };
+  | { kind: 'stale'; client: string; businessDate: string; lastSuccessAt: string | null; staleForMs: number }
+  /** A successful run whose counts are far from the recent history at that hour; `hour` reads `14:00–15:00`. */
+  | { kind: 'anomaly'; runName: string; client: string; businessDate: string; hour: string; anomalies: Anomaly[] }
+  /** Today's projected final figure is over the limit, while the total so far is not (yet). */
+  | {
+      kind: 'forecast-breach';
+      client: string;
+      businessDate: string;
+      total: number;
+      projected: number;
+      limit: number;
+      /** ISO instant the limit is expected to be crossed; null when the projection cannot say. */
+      crossingAt: string | null;
+      timeZone: string;
+      /** How the projection was made, in plain words. */
+      basis: string;
+    };
 
 export interface AlertSink {
   /** Must not throw for delivery problems: a failing channel never blocks a run. */
@@ -45,5 +63,19 @@ export function describeAlert(event: AlertEvent): { title: string; text: string;
         text: event.lastSuccessAt ? `Last success at ${event.lastSuccessAt}. Check the workers and the sources.` : 'No run has succeeded yet. Check the workers and the sources.',
         severity: 'critical',
       };
+    case 'anomaly':
+      return {
+        title: `jobtally: unusual ${event.anomalies.some((anomaly) => anomaly.kind === 'count') ? 'count' : 'ratio'} for ${event.client} (${event.anomalies.map((anomaly) => anomaly.subject).join(', ')})`,
+        text: `${event.anomalies.map((anomaly) => describeAnomaly(anomaly, event.hour)).join('\n')}\nRun ${event.runName}, business date ${event.businessDate}.`,
+        severity: 'warning',
+      };
+    case 'forecast-breach': {
+      const crossing = event.crossingAt ? ` At the usual pace it goes over around ${clockLabel(secondsIntoDay(new Date(event.crossingAt), event.timeZone))} (${event.timeZone}).` : '';
+      return {
+        title: `jobtally: ${event.client} is heading over the license limit on ${event.businessDate}`,
+        text: `Projected ${formatCount(event.projected)} by the end of the day against the limit ${formatCount(event.limit)}; ${formatCount(event.total)} so far.${crossing} Projection: ${event.basis}.`,
+        severity: 'warning',
+      };
+    }
   }
 }

@@ -16,6 +16,7 @@ import {
   uniqueIndex,
   varchar,
 } from 'drizzle-orm/pg-core';
+import type { AnomalyKind } from '../insight/anomaly.js';
 import type { MetricName, MetricRule } from '../metrics/definitions.js';
 import type { CountBreakdown } from '../sources/types.js';
 
@@ -169,6 +170,39 @@ export const totals = pgTable(
   ],
 );
 
+/**
+ * Counts (or ratios of two sources' counts) of a successful run far outside the recent history of
+ * its client at the same hour of day. Written only when found; at most one row per run and subject.
+ */
+export const anomalies = pgTable(
+  'anomalies',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobLogId: integer('job_log_id')
+      .notNull()
+      .references(() => jobLogs.id, { onDelete: 'cascade' }),
+    client: text('client').notNull(),
+    businessDate: date('business_date', { mode: 'string' }).notNull(),
+    kind: text('kind').$type<AnomalyKind>().notNull(),
+    /** A source name for a count, `A/B` for a ratio. */
+    subject: text('subject').notNull(),
+    value: doublePrecision('value').notNull(),
+    median: doublePrecision('median').notNull(),
+    low: doublePrecision('low').notNull(),
+    high: doublePrecision('high').notNull(),
+    /** History runs the band was built from. */
+    history: integer('history').notNull(),
+    /** The plain-words explanation, as in the run log. */
+    message: text('message').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    uniqueIndex('anomalies_run_subject_key').on(table.jobLogId, table.kind, table.subject),
+    index('anomalies_client_business_date_idx').on(table.client, table.businessDate, table.createdAt, table.id),
+    check('anomalies_kind_values', sql`${table.kind} in ('count', 'ratio')`),
+  ],
+);
+
 /** Next free `_N` suffix per creation second: one atomic upsert instead of probing names. */
 export const runNameCounters = pgTable('run_name_counters', {
   base: varchar('base', { length: 14 }).primaryKey(),
@@ -208,7 +242,7 @@ export const auditLog = pgTable(
   (table) => [index('audit_log_at_idx').on(table.at, table.id)],
 );
 
-export const schema = { jobLogs, jobLogDetails, sourceCounts, countBreakdowns, runMetrics, totals, runNameCounters, runStatusCounts, auditLog };
+export const schema = { jobLogs, jobLogDetails, sourceCounts, countBreakdowns, runMetrics, totals, anomalies, runNameCounters, runStatusCounts, auditLog };
 export type JobLog = typeof jobLogs.$inferSelect;
 export type JobLogDetail = typeof jobLogDetails.$inferSelect;
 export type SourceCount = typeof sourceCounts.$inferSelect;
@@ -216,3 +250,4 @@ export type Total = typeof totals.$inferSelect;
 export type AuditEntry = typeof auditLog.$inferSelect;
 export type CountBreakdownRow = typeof countBreakdowns.$inferSelect;
 export type RunMetricRow = typeof runMetrics.$inferSelect;
+export type AnomalyRow = typeof anomalies.$inferSelect;

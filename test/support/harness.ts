@@ -6,6 +6,8 @@ import { RunProducer } from '../../src/flow/producer.js';
 import { waitForRunFinished } from '../../src/flow/wait.js';
 import type { ProcessorDeps } from '../../src/flow/processors.js';
 import { startFlowWorkers, type WorkerGroup } from '../../src/flow/workers.js';
+import { RunAnomalyCheck } from '../../src/monitor/anomaly-check.js';
+import { InsightRepository } from '../../src/persistence/insight-repository.js';
 import { RunsRepository } from '../../src/persistence/runs-repository.js';
 import { RunWriter } from '../../src/persistence/writer.js';
 import { createQueueSet, type QueueSet } from '../../src/queues/queues.js';
@@ -19,11 +21,12 @@ export interface Harness {
   connection: Redis;
   queueSet: QueueSet;
   runs: RunsRepository;
+  insight: InsightRepository;
   writer: RunWriter;
   producer: RunProducer;
   alerts: AlertEvent[];
   logger: Logger;
-  startWorkers(sources: CountSource[], observers?: Pick<ProcessorDeps, 'onFetch' | 'onRunFinished'>): WorkerGroup;
+  startWorkers(sources: CountSource[], observers?: Pick<ProcessorDeps, 'onFetch' | 'onRunFinished' | 'afterSuccess'>): WorkerGroup;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,7 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}): Pr
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const queueSet = createQueueSet(connection, prefix, logger);
   const runs = new RunsRepository(database.db);
+  const insight = new InsightRepository(database.db);
   const writer = new RunWriter(database.db);
   const producer = new RunProducer({ config, runs, writer, flowProducer: queueSet.flowProducer, logger });
   const alerts: AlertEvent[] = [];
@@ -55,6 +59,8 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}): Pr
       return Promise.resolve();
     },
   };
+  // As in production: every successful run is checked for anomalies.
+  const anomalies = new RunAnomalyCheck({ insight, alerts: alertSink, logger, rules: config.insight.anomalies, timezone: config.timezone });
   const groups: WorkerGroup[] = [];
   return {
     config,
@@ -62,6 +68,7 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}): Pr
     connection,
     queueSet,
     runs,
+    insight,
     writer,
     producer,
     alerts,
@@ -73,6 +80,7 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}): Pr
         alerts: alertSink,
         logger,
         nearLimitPercent: config.nearLimitPercent,
+        afterSuccess: (run) => anomalies.afterSuccess(run),
         ...observers,
       });
       groups.push(group);

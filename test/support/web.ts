@@ -31,6 +31,7 @@ export function startHarnessWeb(harness: Harness): Promise<WebServer> {
     connection: harness.connection,
     queueSet: harness.queueSet,
     runs: harness.runs,
+    insight: harness.insight,
     writer: harness.writer,
     producer: harness.producer,
     alerts: logAlertSink(harness.logger),

@@ -1,0 +1,120 @@
+import type { Request } from 'express';
+import type { Config } from '../config/load.js';
+import { addDays } from '../insight/calendar.js';
+import { savings, type SavingRow } from '../insight/savings.js';
+import { dailyTrends, sourcesOf, topWithChange, type DailyFigure, type KeyedChange, type TrendRow } from '../insight/trends.js';
+import { forecastToday, type TodayForecast } from '../monitor/forecast-check.js';
+import type { InsightRepository, ListedAnomaly, RunFigure } from '../persistence/insight-repository.js';
+import type { RunsRepository } from '../persistence/runs-repository.js';
+
+/** What the insight page and its CSV exports show, per client. */
+
+export const INSIGHT_DAY_CHOICES = [7, 30, 90, 366] as const;
+const DEFAULT_DAYS = 30;
+const MAX_ANOMALIES = 100;
+
+export interface InsightQuery {
+  client: string;
+  /** Business dates shown, today included. */
+  days: number;
+}
+
+/** Client and range from the URL; anything unusable falls back to the defaults. */
+export function parseInsightQuery(query: Request['query'], knownClients: readonly string[], defaultClient: string): InsightQuery {
+  const asked = typeof query.client === 'string' ? query.client.trim() : '';
+  const client = asked !== '' && asked.length <= 200 ? asked : knownClients.includes(defaultClient) || knownClients.length === 0 ? defaultClient : (knownClients[0] as string);
+  const days = Number(typeof query.days === 'string' ? query.days : Number.NaN);
+  return { client, days: Number.isInteger(days) && days >= 1 && days <= 366 ? days : DEFAULT_DAYS };
+}
+
+export interface BreakdownSections {
+  /** The latest successful run, whose breakdowns are shown. */
+  run: RunFigure | undefined;
+  /** The latest successful run of the business date before it, for day-over-day changes. */
+  previous: RunFigure | undefined;
+  savings: SavingRow[];
+  applications: KeyedChange[];
+  /** False when the run's sources report no status breakdown (only Control-M jobs-status does). */
+  hasStatuses: boolean;
+}
+
+export interface Trends {
+  from: string;
+  to: string;
+  /** Figures from a week before `from`, so the first dates shown have their comparisons. */
+  figures: DailyFigure[];
+  rows: TrendRow[];
+  sources: string[];
+}
+
+export interface InsightReport {
+  query: InsightQuery;
+  clients: string[];
+  timezone: string;
+  summary: TodayForecast;
+  breakdowns: BreakdownSections;
+  trends: Trends;
+  anomalies: ListedAnomaly[];
+}
+
+export interface InsightReportDeps {
+  insight: InsightRepository;
+  runs: RunsRepository;
+  config: Pick<Config, 'limit' | 'timezone' | 'insight'>;
+}
+
+/** Loads each section with its own few indexed reads, so a CSV export reads only its section. */
+export class InsightReports {
+  constructor(private readonly deps: InsightReportDeps) {}
+
+  clients(): Promise<string[]> {
+    return this.deps.runs.clientsWithRuns();
+  }
+
+  summary(client: string, now: Date): Promise<TodayForecast> {
+    const { limit, timezone, insight } = this.deps.config;
+    return forecastToday(this.deps.insight, client, { limit, timezone, forecast: insight.forecast }, now);
+  }
+
+  async breakdownSections(client: string): Promise<BreakdownSections> {
+    const run = await this.deps.insight.latestRun(client);
+    if (!run) return { run, previous: undefined, savings: [], applications: [], hasStatuses: false };
+    const previous = await this.deps.insight.latestRun(client, addDays(run.businessDate, -1));
+    const entries = await this.deps.insight.breakdowns(previous ? [run.runId, previous.runId] : [run.runId], ['status', 'application']);
+    const ofRun = (runId: number, dimension: 'status' | 'application') => entries.filter((entry) => entry.runId === runId && entry.dimension === dimension);
+    const byApplication = (runId: number) => {
+      const sums = new Map<string, number>();
+      for (const entry of ofRun(runId, 'application')) sums.set(entry.key, (sums.get(entry.key) ?? 0) + entry.count);
+      return sums;
+    };
+    const statuses = ofRun(run.runId, 'status');
+    return {
+      run,
+      previous,
+      savings: savings(statuses.map((entry) => ({ source: entry.source, status: entry.key, count: entry.count })), run.total),
+      applications: topWithChange(byApplication(run.runId), previous ? byApplication(previous.runId) : undefined, this.deps.config.insight.topApplications),
+      hasStatuses: statuses.length > 0,
+    };
+  }
+
+  async trends(client: string, today: string, days: number): Promise<Trends> {
+    const from = addDays(today, -(days - 1));
+    const figures = await this.deps.insight.dailyFigures(client, addDays(from, -7), today);
+    return { from, to: today, figures, rows: dailyTrends(figures, from), sources: sourcesOf(figures.filter((figure) => figure.date >= from)) };
+  }
+
+  anomalies(client: string, from: string, to: string): Promise<ListedAnomaly[]> {
+    return this.deps.insight.anomalies(client, from, to, MAX_ANOMALIES);
+  }
+
+  async report(query: InsightQuery, clients: string[], now: Date): Promise<InsightReport> {
+    const summary = await this.summary(query.client, now);
+    const today = summary.businessDate;
+    const [breakdowns, trends, anomalies] = await Promise.all([
+      this.breakdownSections(query.client),
+      this.trends(query.client, today, query.days),
+      this.anomalies(query.client, addDays(today, -(query.days - 1)), today),
+    ]);
+    return { query, clients, timezone: this.deps.config.timezone, summary, breakdowns, trends, anomalies };
+  }
+}

@@ -1,0 +1,242 @@
+import { sql } from 'drizzle-orm';
+import type { Anomaly } from '../insight/anomaly.js';
+import { SECONDS_PER_DAY } from '../insight/calendar.js';
+import type { DayCurve } from '../insight/forecast.js';
+import type { DailyFigure } from '../insight/trends.js';
+import { clampDetail } from '../runs/log-lines.js';
+import { queryRows, type Database } from './db.js';
+import type { AnomalyRow, BreakdownDimension } from './schema.js';
+
+export interface SameHourHistoryQuery {
+  client: string;
+  businessDate: string;
+  /** Local hour of day (0–23) in `timeZone`. */
+  hour: number;
+  timeZone: string;
+  /** The run being judged: never part of its own history. */
+  excludeRunId: number;
+  /** Only runs counted before this instant. */
+  before: Date;
+  runs: number;
+  lookbackDays: number;
+}
+
+export interface RunFigure {
+  runId: number;
+  runName: string;
+  businessDate: string;
+  total: number;
+  limit: number;
+  createdAt: Date;
+}
+
+export interface BreakdownEntry {
+  runId: number;
+  source: string;
+  dimension: BreakdownDimension;
+  key: string;
+  count: number;
+}
+
+export interface FoundAnomaly {
+  anomaly: Anomaly;
+  /** The plain-words line for the run log. */
+  message: string;
+}
+
+export interface ListedAnomaly extends AnomalyRow {
+  runName: string;
+}
+
+/**
+ * Reads for trends, anomalies and forecasts, and the one write of anomalies. Every read of totals
+ * is index ranges per business date (on client, business_date, created_at, or on business_date,
+ * created_at when the client is most of the table), so its cost depends on the days asked for, not
+ * on how many runs are stored. `npm run bench:insight` shows the plans at 100,000 runs.
+ */
+export class InsightRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Per-source counts of the latest successful runs of the client counted in the same local hour
+   * of day, newest first: one index range per business date (an hour of a day is one range of
+   * created_at, DST included, since Postgres converts the wall time).
+   */
+  async sameHourHistory(query: SameHourHistoryQuery): Promise<Record<string, number>[]> {
+    const rows = await queryRows<{ counts: Record<string, number> }>(
+      this.db,
+      sql`
+      select recent.counts
+      from generate_series(0, ${query.lookbackDays}::int) as back(days)
+      cross join lateral (select ${query.businessDate}::date - back.days as day) as d
+      cross join lateral (
+        select t.created_at, t.counts from totals t
+        where t.client = ${query.client} and t.business_date = d.day
+          and t.created_at >= (d.day + make_interval(hours => ${query.hour}::int)) at time zone ${query.timeZone}
+          and t.created_at < (d.day + make_interval(hours => ${query.hour}::int + 1)) at time zone ${query.timeZone}
+          and t.created_at < ${query.before.toISOString()}::timestamptz
+          and t.job_log_id <> ${query.excludeRunId}
+        order by t.created_at desc
+        limit ${query.runs}
+      ) as recent
+      order by recent.created_at desc
+      limit ${query.runs}`,
+    );
+    return rows.map((row) => row.counts);
+  }
+
+  /**
+   * Stores a run's anomalies and their warn lines in its log, in one statement. A run checked
+   * twice (a retried job) keeps its first rows and gets no second lines.
+   */
+  async recordAnomalies(run: { runId: number; client: string; businessDate: string }, found: readonly FoundAnomaly[]): Promise<number> {
+    if (found.length === 0) return 0;
+    const values = sql.join(
+      found.map(
+        ({ anomaly, message }) =>
+          sql`(${anomaly.kind}::text, ${anomaly.subject}::text, ${anomaly.value}::float8, ${anomaly.median}::float8, ${anomaly.low}::float8, ${anomaly.high}::float8, ${anomaly.history}::int, ${clampDetail(message)}::text)`,
+      ),
+      sql`, `,
+    );
+    const rows = await queryRows<{ id: number }>(
+      this.db,
+      sql`
+      with stored as (
+        insert into anomalies (job_log_id, client, business_date, kind, subject, value, median, low, high, history, message)
+        select ${run.runId}, ${run.client}, ${run.businessDate}::date, a.kind, a.subject, a.value, a.median, a.low, a.high, a.history, a.message
+        from (values ${values}) as a(kind, subject, value, median, low, high, history, message)
+        on conflict (job_log_id, kind, subject) do nothing
+        returning kind, subject, message
+      )
+      insert into job_log_details (job_log_id, level, source, message)
+      select ${run.runId}, 'warn', case when kind = 'count' then subject end, message from stored
+      returning id`,
+    );
+    return rows.length;
+  }
+
+  /** Each business date's figure (its latest successful run) from `from` to `to`, oldest first. */
+  async dailyFigures(client: string, from: string, to: string): Promise<DailyFigure[]> {
+    const rows = await queryRows<{ date: string; total: number; counts: Record<string, number> }>(
+      this.db,
+      sql`
+      select d.day::text as date, latest.total::float8 as total, latest.counts
+      from generate_series(0, greatest(${to}::date - ${from}::date, -1)) as back(days)
+      cross join lateral (select ${to}::date - back.days as day) as d
+      cross join lateral (
+        select t.total, t.counts from totals t
+        where t.client = ${client} and t.business_date = d.day
+        order by t.created_at desc
+        limit 1
+      ) as latest
+      order by d.day`,
+    );
+    return rows.map((row) => ({ date: row.date, total: Number(row.total), counts: row.counts }));
+  }
+
+  /**
+   * Every successful total of the business dates from `from` to `to`, with when it was counted in
+   * wall-clock seconds into its date. Runs counted on another day than their business date
+   * (backfills) say nothing about a day's curve and are left out.
+   */
+  async dayCurves(client: string, from: string, to: string, timeZone: string): Promise<DayCurve[]> {
+    // In index order, and the zone conversion computed once per row: filtering on it in SQL
+    // would evaluate it twice more.
+    const rows = await queryRows<{ date: string; second_of_day: number; total: number }>(
+      this.db,
+      sql`
+      select t.business_date::text as date, t.total::float8 as total,
+             extract(epoch from (t.created_at at time zone ${timeZone}) - t.business_date::timestamp)::float8 as second_of_day
+      from totals t
+      where t.client = ${client} and t.business_date between ${from}::date and ${to}::date
+      order by t.business_date, t.created_at`,
+    );
+    const byDate = new Map<string, { secondOfDay: number; total: number }[]>();
+    for (const row of rows) {
+      const secondOfDay = Number(row.second_of_day);
+      if (secondOfDay < 0 || secondOfDay >= SECONDS_PER_DAY) continue;
+      const points = byDate.get(row.date) ?? [];
+      points.push({ secondOfDay, total: Number(row.total) });
+      byDate.set(row.date, points);
+    }
+    return [...byDate].map(([date, points]) => ({ date, points }));
+  }
+
+  /** The latest successful run of the client, or of one business date when `date` is given. */
+  async latestRun(client: string, date?: string): Promise<RunFigure | undefined> {
+    const [row] = await queryRows<{ run_id: number; run_name: string; business_date: string; total: number; limit: number; created_at: string | Date }>(
+      this.db,
+      sql`
+      select t.job_log_id as run_id, j.name as run_name, t.business_date::text as business_date, t.total::float8 as total, t."limit"::float8 as "limit", t.created_at
+      from totals t join job_logs j on j.id = t.job_log_id
+      where t.client = ${client} ${date === undefined ? sql`` : sql`and t.business_date = ${date}::date`}
+      order by t.business_date desc, t.created_at desc
+      limit 1`,
+    );
+    return row
+      ? { runId: row.run_id, runName: row.run_name, businessDate: row.business_date, total: Number(row.total), limit: Number(row.limit), createdAt: new Date(row.created_at) }
+      : undefined;
+  }
+
+  /** The status and application breakdowns of some runs (primary key prefix: one probe per run). */
+  async breakdowns(runIds: readonly number[], dimensions: readonly BreakdownDimension[]): Promise<BreakdownEntry[]> {
+    if (runIds.length === 0 || dimensions.length === 0) return [];
+    const rows = await queryRows<{ job_log_id: number; source: string; dimension: BreakdownDimension; key: string; count: number }>(
+      this.db,
+      sql`
+      select job_log_id, source, dimension, key, count from count_breakdowns
+      where job_log_id in (${sql.join(
+        runIds.map((id) => sql`${id}`),
+        sql`, `,
+      )}) and dimension in (${sql.join(
+        dimensions.map((dimension) => sql`${dimension}`),
+        sql`, `,
+      )})`,
+    );
+    return rows.map((row) => ({ runId: row.job_log_id, source: row.source, dimension: row.dimension, key: row.key, count: Number(row.count) }));
+  }
+
+  /** The client's anomalies of business dates from `from` to `to`, newest first. */
+  async anomalies(client: string, from: string, to: string, limit: number): Promise<ListedAnomaly[]> {
+    const rows = await queryRows<{
+      id: number;
+      job_log_id: number;
+      run_name: string;
+      client: string;
+      business_date: string;
+      kind: AnomalyRow['kind'];
+      subject: string;
+      value: number;
+      median: number;
+      low: number;
+      high: number;
+      history: number;
+      message: string;
+      created_at: string | Date;
+    }>(
+      this.db,
+      sql`
+      select a.id, a.job_log_id, j.name as run_name, a.client, a.business_date::text as business_date, a.kind, a.subject, a.value, a.median, a.low, a.high, a.history, a.message, a.created_at
+      from anomalies a join job_logs j on j.id = a.job_log_id
+      where a.client = ${client} and a.business_date between ${from}::date and ${to}::date
+      order by a.business_date desc, a.created_at desc, a.id desc
+      limit ${limit}`,
+    );
+    return rows.map((row) => ({
+      id: Number(row.id),
+      jobLogId: row.job_log_id,
+      runName: row.run_name,
+      client: row.client,
+      businessDate: row.business_date,
+      kind: row.kind,
+      subject: row.subject,
+      value: row.value,
+      median: row.median,
+      low: row.low,
+      high: row.high,
+      history: row.history,
+      message: row.message,
+      createdAt: new Date(row.created_at),
+    }));
+  }
+}

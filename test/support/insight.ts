@@ -1,0 +1,67 @@
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { queryRows, type Database } from '../../src/persistence/db.js';
+import { schema, type BreakdownDimension } from '../../src/persistence/schema.js';
+import { runNameBase } from '../../src/runs/names.js';
+
+export interface SeededRun {
+  client?: string;
+  businessDate: string;
+  /** When it was counted: created, finished and stored at this instant. */
+  at: Date;
+  counts: Record<string, number>;
+  limit?: number;
+  breakdowns?: { source: string; dimension: BreakdownDimension; key: string; count: number }[];
+}
+
+let sequence = 0;
+
+/**
+ * Stores finished successful runs as the flow would have (run row, per-source counts, total,
+ * breakdowns) but at chosen instants, so a test can lay down weeks of history at once.
+ */
+export async function seedSuccessfulRuns(db: Database, runs: readonly SeededRun[]): Promise<{ id: number; name: string }[]> {
+  const created: { id: number; name: string }[] = [];
+  for (const run of runs) {
+    const name = `${runNameBase(run.at)}_${++sequence}`;
+    const total = Object.values(run.counts).reduce((sum, count) => sum + count, 0);
+    const at = run.at.toISOString();
+    const [row] = await queryRows<{ id: number }>(
+      db,
+      sql`
+      with job as (
+        insert into job_logs (name, client, status, trigger, message, business_date, created_at, updated_at, started_at, finished_at)
+        values (${name}, ${run.client ?? 'default'}, 3, 'schedule', 'seeded', ${run.businessDate}::date, ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz)
+        returning id
+      ), counts as (
+        insert into source_counts (job_log_id, source, count, duration_ms, fetched_at)
+        select job.id, c.key, c.value::bigint, 1, ${at}::timestamptz from job, jsonb_each_text(${JSON.stringify(run.counts)}::jsonb) c
+      ), total as (
+        insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at)
+        select id, ${run.client ?? 'default'}, ${run.businessDate}::date, ${total}, ${run.limit ?? 48_500}, ${JSON.stringify(run.counts)}::jsonb, ${at}::timestamptz from job
+      ), breakdowns as (
+        insert into count_breakdowns (job_log_id, source, dimension, key, count)
+        select job.id, b.source, b.dimension, b.key, b.count from job, jsonb_to_recordset(${JSON.stringify(run.breakdowns ?? [])}::jsonb) as b(source text, dimension text, key text, count int)
+      )
+      select id from job`,
+    );
+    if (!row) throw new Error(`could not seed run ${name}`);
+    created.push({ id: row.id, name });
+  }
+  return created;
+}
+
+/**
+ * A drizzle database on its own connection that records every statement sent after the driver's
+ * own connection setup (its type lookup), so a test can count what a piece of code asks.
+ */
+export async function recordingDatabase(url: string): Promise<{ db: Database; statements: string[]; close(): Promise<void> }> {
+  const statements: string[] = [];
+  const client = postgres(url, { max: 1, onnotice: () => undefined, debug: (_connection, query) => void statements.push(query) });
+  await client`select 1`;
+  statements.length = 0;
+  return { db: drizzle(client, { schema }) as unknown as Database, statements, close: () => client.end({ timeout: 5 }) };
+}
+
+export const DAY_MS = 86_400_000;
