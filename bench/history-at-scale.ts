@@ -5,10 +5,11 @@ import { pino } from 'pino';
 import postgres from 'postgres';
 import { parseConfig } from '../src/config/load.js';
 import { encodeCursor } from '../src/http/run-query.js';
-import { startWebServer } from '../src/http/server.js';
 import { openApp, type AppContext } from '../src/lifecycle/app.js';
 import { queryRows, type Database } from '../src/persistence/db.js';
+import { startBenchChild } from './processes.js';
 import { percentile, summarize, timeEach, type LatencySummary } from './stats.js';
+import type { WebChildRequest } from './web-child.js';
 
 export interface HistoryOptions {
   runs: number;
@@ -85,7 +86,7 @@ export async function benchHistoryAtScale(options: HistoryOptions): Promise<Hist
       options.log(`${query}: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`);
     }
 
-    const web = await startWebServer(app);
+    const web = await startWebChild({ databaseUrl: databaseUrl.toString(), redisUrl: options.redisUrl, prefix: config.queue.prefix });
     const http: HttpRow[] = [];
     try {
       for (const endpoint of calls.endpoints) {
@@ -95,7 +96,7 @@ export async function benchHistoryAtScale(options: HistoryOptions): Promise<Hist
         options.log(`${endpoint.name}: ${measured.requestsPerSecond.toFixed(0)} req/s, p99 ${measured.p99} ms (database alone: ${baseline.requestsPerSecond.toFixed(0)}/s, p99 ${baseline.p99.toFixed(1)} ms)`);
       }
     } finally {
-      await web.close();
+      await web.stop();
     }
     return { seedSeconds, floor, queries, http };
   } finally {
@@ -152,6 +153,22 @@ function dashboardCalls(app: AppContext, subjects: Subjects) {
     { name: `/runs?cursor=<deep page>`, path: `/runs?cursor=${encodeCursor(subjects.deepCursor)}`, baseline: () => Promise.all([queries['deep page (90%, keyset)'](), queries['counts by status']()]) },
   ];
   return { queries, endpoints };
+}
+
+/** The web role in its own process; stopped (and its in-flight requests finished) before the database goes. */
+async function startWebChild(request: WebChildRequest): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = startBenchChild('web-child', request);
+  for await (const line of child.lines) {
+    const { url } = JSON.parse(line) as { url: string };
+    return {
+      url,
+      async stop() {
+        child.process.kill('SIGTERM');
+        await child.exited;
+      },
+    };
+  }
+  throw new Error(`the bench web process exited with ${String(await child.exited)} before listening`);
 }
 
 async function loadHttp(url: string, connections: number, seconds: number): Promise<{ requestsPerSecond: number; p99: number }> {

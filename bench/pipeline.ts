@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { openDatabase } from '../src/persistence/db.js';
 import { CONCURRENCY, productDriver, RAW_SCHEMA, rawDriver, storedLatencies, type Driver, type Mode } from './flows.js';
 import type { WorkerReport, WorkerRequest } from './pipeline-child.js';
+import { startBenchChild } from './processes.js';
 
 export interface PipelineSettings {
   postgresUrl: string;
@@ -34,16 +31,6 @@ export interface RepetitionResult {
   latenciesMs: number[];
   /** The worker process's RSS: before the first run and at each checkpoint. */
   rss: Record<string, number>;
-}
-
-/** Extra node flags for each worker process, e.g. `BENCH_CHILD_FLAGS=--cpu-prof`. */
-const CHILD_FLAGS = process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? [];
-
-/** The compiled worker when the bench runs compiled (`npm run bench`), as production does; else through tsx. */
-function workerScript(): string[] {
-  const self = fileURLToPath(import.meta.url);
-  const directory = path.dirname(self);
-  return self.endsWith('.js') ? [path.join(directory, 'pipeline-child.js')] : ['--import', 'tsx', path.join(directory, 'pipeline-child.ts')];
 }
 
 /**
@@ -87,19 +74,19 @@ export async function repetition(settings: PipelineSettings, request: Repetition
 }
 
 function startWorker(request: WorkerRequest): { ready: Promise<void>; report: Promise<WorkerReport> } {
-  const child = spawn(process.execPath, [...CHILD_FLAGS, ...workerScript(), JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
+  const child = startBenchChild('pipeline-child', request);
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const report = new Promise<WorkerReport>((resolve, reject) => {
+  const report = (async () => {
     let last: WorkerReport | undefined;
-    lines.on('line', (line) => {
+    for await (const line of child.lines) {
       if (line === 'ready') markReady();
       else if (line.startsWith('{')) last = JSON.parse(line) as WorkerReport;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => (last && code === 0 ? resolve(last) : reject(new Error(`bench worker exited with ${code ?? 'a signal'} before reporting`))));
-  });
+    }
+    const code = await child.exited;
+    if (!last || code !== 0) throw new Error(`bench worker exited with ${code ?? 'a signal'} before reporting`);
+    return last;
+  })();
   return { ready: Promise.race([ready, report.then(() => undefined)]), report };
 }
 
