@@ -18,3 +18,11 @@ export function formatPercent(part: number, whole: number): string {
   if (whole === 0) return '0%';
   return `${((part / whole) * 100).toFixed(1)}%`;
 }
+
+/** A retention age: whole or fractional days from one day up, else a duration. */
+export function formatAge(ms: number): string {
+  const days = ms / 86_400_000;
+  if (days < 1) return formatDuration(ms);
+  const rounded = Number.isInteger(days) ? String(days) : days.toFixed(1);
+  return `${rounded} ${rounded === '1' ? 'day' : 'days'}`;
+}

@@ -20,8 +20,19 @@ export type SqlSourceConfig = Extract<SourceConfig, { type: 'sql' }>;
 
 type ResolvedConfigFile = ResolveSecrets<ConfigFile>;
 
-export interface Config extends Omit<ResolvedConfigFile, 'sources' | 'dataDir'> {
+/** The scheduled purge, with its defaults resolved. */
+export interface RetentionConfig {
+  enabled: boolean;
+  olderThanMs: number;
+  schedule: string;
+  tz: string;
+  archive: boolean;
+  archiveDir: string | undefined;
+}
+
+export interface Config extends Omit<ResolvedConfigFile, 'sources' | 'dataDir' | 'retention'> {
   sources: SourceConfig[];
+  retention: RetentionConfig;
   dataDir: string;
   databaseUrl: Secret | undefined;
   redisUrl: Secret | undefined;
@@ -113,6 +124,7 @@ export function parseConfig(
       ...(env.JOBTALLY_WEB_PORT ? { port: parsePort(env.JOBTALLY_WEB_PORT, 'JOBTALLY_WEB_PORT') } : {}),
     },
     sources,
+    retention: resolveRetention(file, where),
     dataDir: path.resolve(file.dataDir ?? env.JOBTALLY_DATA_DIR ?? defaultDataDir()),
     databaseUrl: env.DATABASE_URL ? new Secret(env.DATABASE_URL, 'env DATABASE_URL') : undefined,
     redisUrl: env.REDIS_URL ? new Secret(env.REDIS_URL, 'env REDIS_URL') : undefined,
@@ -120,6 +132,17 @@ export function parseConfig(
     configPath: options.configPath,
     demo,
   };
+}
+
+const DEFAULT_RETENTION_DAYS = 90;
+
+/** `retention.olderThan`, else the older `runs.retentionDays`, else 90 days; never both. */
+function resolveRetention(file: ConfigFile, where: string): RetentionConfig {
+  const { olderThan, tz, archiveDir, ...rest } = file.retention;
+  if (olderThan !== undefined && file.runs.retentionDays !== undefined) {
+    throw new ConfigError(`invalid configuration in ${where}`, [{ path: 'runs.retentionDays', message: 'superseded by retention.olderThan: remove it' }]);
+  }
+  return { ...rest, olderThanMs: olderThan ?? (file.runs.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400_000, tz: tz ?? file.timezone, archiveDir };
 }
 
 export function defaultDataDir(): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONFIGURABLE_METRICS, DEFAULT_METRIC_RULES, isMetricRule, LICENSE_METRIC, METRIC_RULES, type ConfigurableMetric, type MetricRules } from '../metrics/definitions.js';
 import { SecretReference } from './secret.js';
 
 /** Config file schema. Pure: parsing env and files happens in `load.ts`. */
@@ -253,6 +254,47 @@ export const webConfigSchema = z.strictObject({
   loginWindowMs: durationMs.default(15 * 60_000),
 });
 
+/**
+ * `{ failed: sum, fetch_duration_ms: max }`: how each run metric joins across sources. Unnamed
+ * metrics keep their default rule; job_executions is the license total and is always summed.
+ */
+export const metricRulesSchema = z.record(z.string(), z.unknown()).transform((entries, ctx): MetricRules => {
+  const rules: MetricRules = { ...DEFAULT_METRIC_RULES };
+  const ruleList = `use ${METRIC_RULES.slice(0, -1).join(', ')} or ${METRIC_RULES.at(-1) ?? ''}`;
+  for (const [metric, rule] of Object.entries(entries)) {
+    const issue = (message: string) => ctx.addIssue({ code: 'custom', path: [metric], message });
+    if (metric === LICENSE_METRIC) {
+      if (rule !== 'sum') issue(`${LICENSE_METRIC} is the license total and is always summed; remove this rule`);
+    } else if (!(CONFIGURABLE_METRICS as string[]).includes(metric)) {
+      issue(`unknown metric "${metric}": use ${CONFIGURABLE_METRICS.join(', ')}`);
+    } else if (typeof rule !== 'string' || !isMetricRule(rule)) {
+      issue(`unknown rule ${JSON.stringify(rule)}: ${ruleList}`);
+    } else {
+      rules[metric as ConfigurableMetric] = rule;
+    }
+  }
+  return rules;
+});
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The scheduled purge: finished runs older than `olderThan` are archived (gzipped NDJSON) and
+ * deleted, every day at `schedule` (cron, in `tz`, default the business time zone).
+ */
+export const retentionConfigSchema = z.strictObject({
+  /** Off: the scheduler removes the job; `jobtally purge` still works by hand. */
+  enabled: z.boolean().default(true),
+  /** Default 90d (or `runs.retentionDays`). A bare number is milliseconds, hence the floor. */
+  olderThan: durationMs.refine((ms) => ms >= DAY_MS, { message: 'keep at least 1d of runs (a bare number is milliseconds: write 90d)' }).optional(),
+  schedule: z.string().min(1).default('0 3 * * *'),
+  tz: timeZone.optional(),
+  /** Write the archive before deleting (default); false deletes without one. */
+  archive: z.boolean().default(true),
+  /** Where archives go (default: `<data dir>/archive` of the worker that runs the job). */
+  archiveDir: z.string().min(1).optional(),
+});
+
 export const configFileSchema = z.strictObject({
   limit: z.number().int().positive().default(48_500),
   nearLimitPercent: z.number().min(1).max(100).default(90),
@@ -291,14 +333,23 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       /** A run still pending or processing after this long is marked error by the sweeper. */
       stuckAfterMs: durationMs.default(15 * 60_000),
-      retentionDays: z.number().int().positive().default(90),
+      /** Superseded by `retention.olderThan`; still read when that is not set. */
+      retentionDays: z.number().int().positive().optional(),
     })
     .prefault({}),
+  retention: retentionConfigSchema.prefault({}),
   web: webConfigSchema.prefault({}),
   alerts: alertsConfigSchema.prefault({}),
   insight: insightConfigSchema.prefault({}),
-  /** Worker and scheduler roles serve /metrics, /livez and /readyz here when a port is set. */
-  metrics: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65_535).optional() }).prefault({}),
+  metrics: z
+    .strictObject({
+      /** Worker and scheduler roles serve /metrics, /livez and /readyz here when a port is set. */
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).optional(),
+      /** How each run metric (failed, fetch time, ...) joins across the sources of a run. */
+      rules: metricRulesSchema.prefault({}),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
   dataDir: z.string().min(1).optional(),
 });

@@ -1,6 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { ConfigError, errorMessage, isTransient, LimitExceededError, MissingCountError } from '../errors.js';
+import { aggregateMetrics, metricsOfFetches, sourceMetrics } from '../metrics/aggregate.js';
+import type { MetricRules, MetricValues } from '../metrics/definitions.js';
 import type { SucceededRun } from '../monitor/anomaly-check.js';
 import type { AlertSink } from '../notify/events.js';
 import type { RunWriter } from '../persistence/writer.js';
@@ -17,6 +19,8 @@ export interface ProcessorDeps {
   alerts: AlertSink;
   logger: Logger;
   nearLimitPercent: number;
+  /** How each run metric joins across sources (config `metrics.rules`). */
+  metricRules: MetricRules;
   /** Blanks secret values out of error text before it is stored or shown (servers echo keys). */
   redact?: (text: string) => string;
   /** Observers for metrics; optional so processors work without telemetry. */
@@ -26,13 +30,16 @@ export interface ProcessorDeps {
   afterSuccess?: (run: SucceededRun) => Promise<unknown>;
 }
 
+/** What a fetch job returns: its count for the total, and the source's metrics. */
+type FetchedSource = FetchedCount & { metrics: MetricValues };
+
 /** Whether this failure is the job's last: permanent errors are, and so is the last attempt. */
 function isFinalAttempt(job: Job, error: unknown): boolean {
   return !isTransient(error) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
 export function createFetchProcessor(deps: ProcessorDeps) {
-  return async (job: Job<FetchJobData>, _token?: string, signal?: AbortSignal): Promise<FetchedCount> => {
+  return async (job: Job<FetchJobData>, _token?: string, signal?: AbortSignal): Promise<FetchedSource> => {
     const { runId, runName, source: sourceName } = job.data;
     const logger = deps.logger.child({ run: runName, runId: toShortId(runName), source: sourceName, jobId: job.id, queue: job.queueName });
     const source = deps.sources.get(sourceName);
@@ -46,16 +53,19 @@ export function createFetchProcessor(deps: ProcessorDeps) {
         ),
       );
       const durationMs = performance.now() - started;
+      const metrics = sourceMetrics(result.count, result.metrics, durationMs);
+      if (metrics.rejected.length > 0) logger.warn({ rejected: metrics.rejected }, 'source metrics ignored');
       await deps.writer.recordSourceCount(runId, {
         source: sourceName,
         count: result.count,
         breakdown: result.breakdown,
+        metrics: metrics.values,
         durationMs,
         line: fetchedLine(sourceName, result.count, durationMs, recovered(job) ? joinNotes(result.note, 'counted again after the previous worker stopped') : result.note),
       });
       deps.onFetch?.(sourceName, 'success', durationMs);
       logger.info({ count: result.count, durationMs: Math.round(durationMs) }, 'source counted');
-      return { source: sourceName, count: result.count, startedAt: startedAt.getTime() };
+      return { source: sourceName, count: result.count, startedAt: startedAt.getTime(), metrics: metrics.values };
     } catch (error) {
       deps.onFetch?.(sourceName, 'error', performance.now() - started);
       const reason = (deps.redact ?? String)(errorMessage(error));
@@ -78,12 +88,15 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
   return async (job: Job<AggregateJobData>): Promise<{ total: number }> => {
     const data = job.data;
     const logger = deps.logger.child({ run: data.runName, runId: toShortId(data.runName), jobId: job.id, queue: job.queueName });
-    const values = Object.values(await job.getChildrenValues<FetchedCount>());
+    const values = Object.values(await job.getChildrenValues<FetchedSource>());
     try {
       const result = aggregate(data.sources, values, data.limit);
+      const metrics = aggregateMetrics(metricsOfFetches(data.sources, values), deps.metricRules);
+      if (metrics.rejected.length > 0) logger.warn({ rejected: metrics.rejected }, 'run metrics ignored');
       const outcome = await withSpan('store result', { 'jobtally.run': data.runName, 'jobtally.total': result.total }, () =>
         deps.writer.completeRun(data.runId, {
           ...result,
+          metrics: metrics.metrics,
           limit: data.limit,
           client: data.client,
           businessDate: data.businessDate,

@@ -40,9 +40,13 @@ function group(workers: Worker[]): WorkerGroup {
   };
 }
 
-/** The count flow: fetch workers (one job per source) and aggregate workers (one per run). */
-export function startFlowWorkers(setup: WorkerSetup, config: Pick<Config, 'queue'>, deps: ProcessorDeps): WorkerGroup {
+/**
+ * The count flow: fetch workers (one job per source) and aggregate workers (one per run). Metric
+ * rules come from the config, like the queue settings.
+ */
+export function startFlowWorkers(setup: WorkerSetup, config: Pick<Config, 'queue' | 'metrics'>, flowDeps: Omit<ProcessorDeps, 'metricRules'>): WorkerGroup {
   const { connection, prefix, logger } = setup;
+  const deps: ProcessorDeps = { ...flowDeps, metricRules: config.metrics.rules };
   const settings = {
     backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
       retryDelayMs(attemptsMade, config.queue.backoffMs, error instanceof SourceUnavailableError ? error.retryAfterMs : undefined),

@@ -84,6 +84,7 @@ export function createApiRouter(app: AppContext, audit: AuditRepository, auth: A
       counts: detail.counts.map((count) => ({ source: count.source, count: count.count, durationMs: count.durationMs, breakdown: count.breakdown })),
       details: detail.details.map((line) => ({ at: line.createdAt, level: line.level, source: line.source, message: line.message })),
       retries: detail.retries.map((retry) => ({ name: retry.name, status: statusName(retry.status) })),
+      metrics: detail.metrics.map((metric) => ({ source: metric.source, metric: metric.metric, rule: metric.rule, value: metric.value })),
     });
   });
   router.post('/runs', requireOperatorJson, async (request, response) => {

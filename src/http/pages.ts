@@ -2,6 +2,7 @@ import type { Config } from '../config/load.js';
 import type { FieldIssue } from '../errors.js';
 import { formatCount, formatDuration, formatPercent } from '../format.js';
 import { JOB_CATALOG } from '../jobs/catalog.js';
+import { metricTable } from '../metrics/table.js';
 import { statusName, type DailyTotal, type RunDetail, type RunListRow, type RunPage, type StatusCounts } from '../persistence/runs-repository.js';
 import { RUN_STATUS_NAMES, type AuditEntry, type RunStatusName } from '../persistence/schema.js';
 import { aggregateJobId, fetchJobId, QUEUE_NAMES } from '../queues/names.js';
@@ -92,6 +93,18 @@ function breakdownList(title: string, values: Record<string, number> | undefined
   return html`<details><summary>${title}</summary><table>${entries.map(([key, count]) => html`<tr><td>${key}</td><td class="num">${formatCount(count)}</td></tr>`)}</table></details>`;
 }
 
+/** The run's metrics with the rule each was joined by, and every source's own value. */
+function metricsSection(detail: RunDetail): SafeHtml | string {
+  const sources = detail.counts.map((count) => count.source);
+  const rows = metricTable(detail.metrics, sources);
+  if (rows.length === 0) return '';
+  return html`<h2>Metrics</h2>
+<table id="metrics"><thead><tr><th>Metric</th><th>Rule</th><th class="num">Run</th>${sources.map((source) => html`<th class="num">${source}</th>`)}</tr></thead>
+<tbody>${rows.map(
+    (row) => html`<tr data-metric="${row.metric}"><td>${row.label}</td><td>${row.rule ?? ''}</td><td class="num">${row.run ?? '–'}</td>${row.bySource.map((value) => html`<td class="num">${value ?? '–'}</td>`)}</tr>`,
+  )}</tbody></table>`;
+}
+
 export function runDetailPage(input: { detail: RunDetail; principal: Principal | undefined; csrfToken: string }): SafeHtml {
   const { run, details, counts, total, retries } = input.detail;
   const status = statusName(run.status);
@@ -108,6 +121,7 @@ ${run.message ? html`<p class="${status === 'error' ? 'error-box' : ''}" id="run
 <td>${breakdownList('by status', count.breakdown?.byStatus)}${breakdownList('by application', count.breakdown?.byApplication)}</td></tr>`,
   )}</tbody></table>
 <p id="total">${total ? html`Total <strong class="${total.total > total.limit ? 'over' : ''}">${formatCount(total.total)}</strong> of limit ${formatCount(total.limit)} (${formatPercent(total.total, total.limit)})` : 'No total stored.'}</p>
+${metricsSection(input.detail)}
 <h2>Log</h2>
 <table id="log"><tbody>${details.map(
     (line) => html`<tr class="level-${line.level}"><td>${time(line.createdAt)}</td><td>${line.level}</td><td>${line.message}</td></tr>`,

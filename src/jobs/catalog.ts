@@ -24,6 +24,23 @@ export const JOB_CATALOG = {
   },
 } as const;
 
+/** Parameters of the scheduled retention job, carried in its BullMQ job data. */
+export const retentionParameters = z.strictObject({
+  olderThanMs: z.number().int().positive().describe('Finished runs created longer ago than this are purged'),
+  archive: z.boolean().describe('Write a verified archive before deleting'),
+  archiveDir: z.string().min(1).optional().describe('Where the archive goes (default: <data dir>/archive of the worker)'),
+});
+export type RetentionParameters = z.output<typeof retentionParameters>;
+
+/** Jobs that keep jobtally itself in shape. They are not runs: no job_logs row, no counts. */
+export const MAINTENANCE_CATALOG = {
+  retention: {
+    title: 'Retention',
+    description: 'Archive, verify, then delete finished runs older than the retention age.',
+    parameters: retentionParameters,
+  },
+} as const;
+
 export type JobKind = keyof typeof JOB_CATALOG;
 export const JOB_KINDS = Object.keys(JOB_CATALOG) as JobKind[];
 
@@ -34,7 +51,16 @@ export function isJobKind(value: string): value is JobKind {
 /** Validates parameters for a job kind; InputError lists every bad field. */
 export function parseJobParameters(job: string, input: unknown): LicenseCountParameters {
   if (!isJobKind(job)) throw new InputError(`unknown job "${job}"`, [{ path: 'job', message: `use one of ${JOB_KINDS.join(', ')}` }]);
-  const parsed = JOB_CATALOG[job].parameters.safeParse(input ?? {});
+  return parseWith(job, JOB_CATALOG[job].parameters, input);
+}
+
+/** Validates the data of a retention job (written by the scheduler, read by a worker). */
+export function parseRetentionParameters(input: unknown): RetentionParameters {
+  return parseWith('retention', MAINTENANCE_CATALOG.retention.parameters, input);
+}
+
+function parseWith<T extends z.ZodType>(job: string, schema: T, input: unknown): z.output<T> {
+  const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
     throw new InputError(`invalid parameters for ${job}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, issues);

@@ -18,6 +18,7 @@ import { createRedis } from '../queues/connection.js';
 import { QUEUE_NAMES } from '../queues/names.js';
 import { createQueueSet, type QueueSet } from '../queues/queues.js';
 import { syncSchedules } from '../queues/scheduler.js';
+import { startRetentionWorker, syncRetentionSchedule } from '../retention/job.js';
 import { createSource } from '../sources/index.js';
 import { scrubSecrets } from '../telemetry/logger.js';
 import { Metrics } from '../telemetry/metrics.js';
@@ -116,6 +117,9 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
       }),
     );
   }
+  if (roles.includes('worker') && config.retention.enabled) {
+    workers.push(startRetentionWorker(setup, { db: app.database.db, dataDir: config.dataDir, logger, onFinished: app.metrics.onRetentionFinished }));
+  }
   if (roles.includes('worker') && config.alerts.channels.length > 0) {
     const alertWorker = startAlertWorker(setup, config.alerts, { publicUrl: config.web.publicUrl });
     workers.push({ workers: [alertWorker], close: (force) => alertWorker.close(force) });
@@ -123,6 +127,7 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
   const timers: { stop(): void }[] = [];
   if (roles.includes('scheduler')) {
     await syncSchedules(app.queueSet.queues[QUEUE_NAMES.schedule], config.schedules, logger);
+    await syncRetentionSchedule(app.queueSet.queues[QUEUE_NAMES.maintenance], config.retention, logger);
     workers.push(startScheduleWorker(setup, app.producer));
     const sweep = { runs: app.runs, writer: app.writer, aggregateQueue: app.queueSet.queues[QUEUE_NAMES.aggregate], logger, stuckAfterMs: config.runs.stuckAfterMs };
     timers.push(startSweeper(sweep, Math.min(Math.max(config.runs.stuckAfterMs / 4, 1000), 60_000)));

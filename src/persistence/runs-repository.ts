@@ -9,6 +9,7 @@ import {
   jobLogs,
   RUN_STATUS,
   RUN_STATUS_NAMES,
+  runMetrics,
   runStatusCounts,
   sourceCounts,
   totals,
@@ -16,6 +17,7 @@ import {
   type DetailLevel,
   type JobLog,
   type JobLogDetail,
+  type RunMetricRow,
   type RunStatusName,
   type RunTrigger,
   type SourceCount,
@@ -133,6 +135,8 @@ export interface RunDetail {
   counts: SourceCount[];
   total: Total | undefined;
   retries: Pick<JobLog, 'name' | 'status' | 'createdAt'>[];
+  /** The run's joined metrics (source null) first, then each source's. */
+  metrics: RunMetricRow[];
 }
 
 export type StatusCounts = Record<RunStatusName, number>;
@@ -278,7 +282,7 @@ export class RunsRepository {
   async getDetail(name: string): Promise<RunDetail | undefined> {
     const run = await this.findByName(name);
     if (!run) return undefined;
-    const [details, counts, [total], retries] = await Promise.all([
+    const [details, counts, [total], retries, metrics] = await Promise.all([
       this.db.select().from(jobLogDetails).where(eq(jobLogDetails.jobLogId, run.id)).orderBy(asc(jobLogDetails.createdAt), asc(jobLogDetails.id)),
       this.db.select().from(sourceCounts).where(eq(sourceCounts.jobLogId, run.id)).orderBy(asc(sourceCounts.source)),
       this.db.select().from(totals).where(eq(totals.jobLogId, run.id)).limit(1),
@@ -287,8 +291,9 @@ export class RunsRepository {
         .from(jobLogs)
         .where(eq(jobLogs.retriedFrom, run.name))
         .orderBy(asc(jobLogs.createdAt)),
+      this.db.select().from(runMetrics).where(eq(runMetrics.jobLogId, run.id)).orderBy(sql`${runMetrics.source} asc nulls first`, asc(runMetrics.metric)),
     ]);
-    return { run, details, counts, total, retries };
+    return { run, details, counts, total, retries, metrics };
   }
 
   /** Keyset-paginated on (sort column, id): page 1,000 costs what page 1 costs. Newest first by default. */

@@ -12,10 +12,12 @@ import {
   smallint,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   varchar,
 } from 'drizzle-orm/pg-core';
 import type { AnomalyKind } from '../insight/anomaly.js';
+import type { MetricName, MetricRule } from '../metrics/definitions.js';
 import type { CountBreakdown } from '../sources/types.js';
 
 export const RUN_STATUS = { pending: 0, processing: 1, error: 2, success: 3 } as const;
@@ -121,6 +123,30 @@ export const countBreakdowns = pgTable(
   ],
 );
 
+/**
+ * Run metrics: a row per source and metric as each source is counted (`source` set), and a row per
+ * metric for the run once it succeeded (`source` null, with the rule that joined the sources).
+ */
+export const runMetrics = pgTable(
+  'run_metrics',
+  {
+    jobLogId: integer('job_log_id')
+      .notNull()
+      .references(() => jobLogs.id, { onDelete: 'cascade' }),
+    source: text('source'),
+    metric: text('metric').$type<MetricName>().notNull(),
+    rule: text('rule').$type<MetricRule>(),
+    value: doublePrecision('value').notNull(),
+  },
+  (table) => [
+    unique('run_metrics_run_source_metric_key').on(table.jobLogId, table.source, table.metric).nullsNotDistinct(),
+    index('run_metrics_metric_run_idx').on(table.metric, table.jobLogId).where(sql`${table.source} is null`),
+    check('run_metrics_value_nonnegative', sql`${table.value} >= 0`),
+    check('run_metrics_rule_values', sql`${table.rule} in ('sum', 'min', 'max', 'last')`),
+    check('run_metrics_rule_on_run_rows', sql`(${table.source} is null) = (${table.rule} is not null)`),
+  ],
+);
+
 export const totals = pgTable(
   'totals',
   {
@@ -216,11 +242,12 @@ export const auditLog = pgTable(
   (table) => [index('audit_log_at_idx').on(table.at, table.id)],
 );
 
-export const schema = { jobLogs, jobLogDetails, sourceCounts, countBreakdowns, totals, anomalies, runNameCounters, runStatusCounts, auditLog };
+export const schema = { jobLogs, jobLogDetails, sourceCounts, countBreakdowns, runMetrics, totals, anomalies, runNameCounters, runStatusCounts, auditLog };
 export type JobLog = typeof jobLogs.$inferSelect;
 export type JobLogDetail = typeof jobLogDetails.$inferSelect;
 export type SourceCount = typeof sourceCounts.$inferSelect;
 export type Total = typeof totals.$inferSelect;
 export type AuditEntry = typeof auditLog.$inferSelect;
 export type CountBreakdownRow = typeof countBreakdowns.$inferSelect;
+export type RunMetricRow = typeof runMetrics.$inferSelect;
 export type AnomalyRow = typeof anomalies.$inferSelect;

@@ -1,4 +1,6 @@
 import { sql } from 'drizzle-orm';
+import type { AggregatedMetric } from '../metrics/aggregate.js';
+import type { MetricValues } from '../metrics/definitions.js';
 import { clampDetail } from '../runs/log-lines.js';
 import type { CountBreakdown } from '../sources/types.js';
 import { queryRows, type Database } from './db.js';
@@ -15,6 +17,7 @@ export interface SourceCountRecord {
   source: string;
   count: number;
   breakdown?: CountBreakdown | undefined;
+  metrics?: MetricValues | undefined;
   durationMs: number;
   line: string;
 }
@@ -29,6 +32,8 @@ export interface CompletedRun {
   lines: DetailLine[];
   /** When the run's first fetch began. */
   startedAt?: Date | undefined;
+  /** The run's metrics, joined across its sources by their rules. */
+  metrics?: AggregatedMetric[] | undefined;
 }
 
 export type FinishOutcome = 'finished' | 'already-finished';
@@ -131,12 +136,15 @@ export class RunWriter {
       line: clampDetail(record.line),
     }));
     const breakdowns = writes.flatMap(({ jobLogId, record }) => breakdownRows(record.breakdown).map((row) => ({ job_log_id: jobLogId, source: record.source, ...row })));
+    const metrics = writes.flatMap(({ jobLogId, record }) => sourceMetricRows(record.metrics).map((row) => ({ job_log_id: jobLogId, source: record.source, ...row })));
     await this.db.execute(sql`
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(counts)}::jsonb)
           as i(ord int, job_log_id int, source text, count bigint, breakdown jsonb, duration_ms int, line text)
       ), breakdown_input as (
         select * from jsonb_to_recordset(${JSON.stringify(breakdowns)}::jsonb) as b(job_log_id int, source text, dimension text, key text, count int)
+      ), metric_input as (
+        select * from jsonb_to_recordset(${JSON.stringify(metrics)}::jsonb) as m(job_log_id int, source text, metric text, value float8)
       ), stored as (
         insert into source_counts (job_log_id, source, count, breakdown, duration_ms)
         select job_log_id, source, count, breakdown, duration_ms from input order by ord
@@ -150,6 +158,14 @@ export class RunWriter {
         insert into count_breakdowns (job_log_id, source, dimension, key, count)
         select job_log_id, source, dimension, key, count from breakdown_input
         on conflict (job_log_id, source, dimension, key) do update set count = excluded.count
+      ), stale_metrics as (
+        delete from run_metrics r using input
+        where r.job_log_id = input.job_log_id and r.source = input.source
+          and not exists (select 1 from metric_input m where (m.job_log_id, m.source, m.metric) = (r.job_log_id, r.source, r.metric))
+      ), metrics as (
+        insert into run_metrics (job_log_id, source, metric, value)
+        select job_log_id, source, metric, value from metric_input
+        on conflict (job_log_id, source, metric) do update set value = excluded.value
       )
       insert into job_log_details (job_log_id, level, source, message)
       select job_log_id, 'info', source, line from input order by ord`);
@@ -167,13 +183,14 @@ export class RunWriter {
       message: result.message,
       started_at: result.startedAt?.toISOString() ?? null,
       lines: result.lines.map((line) => ({ level: line.level, source: line.source ?? null, message: clampDetail(line.message) })),
+      metrics: result.metrics ?? [],
     }));
     const rows = await queryRows<{ id: number }>(
       this.db,
       sql`
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
-          as i(id int, client text, business_date date, total bigint, "limit" bigint, counts jsonb, message text, started_at timestamptz, lines jsonb)
+          as i(id int, client text, business_date date, total bigint, "limit" bigint, counts jsonb, message text, started_at timestamptz, lines jsonb, metrics jsonb)
       ), runs as materialized (
         -- Row locks in id order: concurrent batches that share runs wait for each other, never deadlock.
         select id from job_logs where id in (select id from input) and status in (${RUN_STATUS.pending}, ${RUN_STATUS.processing})
@@ -187,6 +204,11 @@ export class RunWriter {
         insert into totals (job_log_id, client, business_date, total, "limit", counts)
         select input.id, input.client, input.business_date, input.total, input."limit", input.counts from finished join input using (id)
         on conflict (job_log_id) do nothing
+      ), metrics as (
+        insert into run_metrics (job_log_id, metric, rule, value)
+        select finished.id, m.metric, m.rule, m.value
+        from finished join input using (id) cross join jsonb_to_recordset(input.metrics) as m(metric text, rule text, value float8)
+        on conflict (job_log_id, source, metric) do nothing
       ), lines as (
         insert into job_log_details (job_log_id, level, source, message)
         select finished.id, l.level, l.source, l.message
@@ -222,6 +244,11 @@ const DIMENSION_OF: Record<keyof CountBreakdown, BreakdownDimension> = {
   bySubApplication: 'sub_application',
   flags: 'flag',
 };
+
+/** One source's metrics as rows; a source's value has no rule of its own. */
+function sourceMetricRows(values: MetricValues | undefined): { metric: string; value: number }[] {
+  return Object.entries(values ?? {}).flatMap(([metric, value]) => (value === undefined ? [] : [{ metric, value }]));
+}
 
 function breakdownRows(breakdown: CountBreakdown | undefined): BreakdownRow[] {
   if (!breakdown) return [];

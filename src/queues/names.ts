@@ -5,6 +5,7 @@ export const QUEUE_NAMES = {
   aggregate: 'aggregate',
   schedule: 'schedule',
   alert: 'alert',
+  maintenance: 'maintenance',
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];

@@ -15,6 +15,8 @@ export interface ArchivedRun {
   details: Record<string, unknown>[];
   counts: Record<string, unknown>[];
   breakdowns: Record<string, unknown>[];
+  /** Absent in archives written before run metrics existed. */
+  metrics?: Record<string, unknown>[];
   totals: Record<string, unknown>[];
 }
 
@@ -106,6 +108,7 @@ async function loadRuns(db: Database, ids: number[]): Promise<ArchivedRun[]> {
       coalesce((select jsonb_agg(to_jsonb(d) - 'id' - 'job_log_id' order by d.id) from job_log_details d where d.job_log_id = j.id), '[]') as details,
       coalesce((select jsonb_agg(to_jsonb(c) - 'id' - 'job_log_id') from source_counts c where c.job_log_id = j.id), '[]') as counts,
       coalesce((select jsonb_agg(to_jsonb(b) - 'job_log_id') from count_breakdowns b where b.job_log_id = j.id), '[]') as breakdowns,
+      coalesce((select jsonb_agg(to_jsonb(m) - 'job_log_id') from run_metrics m where m.job_log_id = j.id), '[]') as metrics,
       coalesce((select jsonb_agg(to_jsonb(t) - 'id' - 'job_log_id') from totals t where t.job_log_id = j.id), '[]') as totals
     from job_logs j where j.id in (${list}) order by j.id`,
   );
@@ -188,6 +191,10 @@ function restoreStatement(batch: ArchivedRun[]) {
     breakdowns as (
       insert into count_breakdowns (job_log_id, source, dimension, key, count)
       select matched.id, b.source, b.dimension, b.key, b.count from matched, jsonb_populate_recordset(null::count_breakdowns, matched.entry->'breakdowns') b
+    ),
+    metrics as (
+      insert into run_metrics (job_log_id, source, metric, rule, value)
+      select matched.id, m.source, m.metric, m.rule, m.value from matched, jsonb_populate_recordset(null::run_metrics, coalesce(matched.entry->'metrics', '[]')) m
     ),
     restored_totals as (
       insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at)

@@ -1,8 +1,9 @@
-import http from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { MissingCountError, SourceAuthError, SourceTimeoutError, SourceUnavailableError } from '../errors.js';
+import { JobtallyError, MissingCountError, SourceAuthError, SourceTimeoutError, SourceUnavailableError } from '../errors.js';
 import { SpanKind, withSpan } from '../telemetry/tracing.js';
 import { errorMessagesOf } from './count.js';
+import { JsonShapeError, StreamingObjectReader, type StreamedObject, type StreamedObjectShape } from './json-stream.js';
 
 /** What a source needs to know about TLS, resolved from config (the CA file already read). */
 export interface TlsSettings {
@@ -21,8 +22,14 @@ export interface JsonRequest {
   tls?: TlsSettings | undefined;
 }
 
-/** Beyond this an answer is not a count but a misconfigured endpoint; reading on would eat memory. */
+/** Beyond this an answer read whole is not a count but a misconfigured endpoint; reading on would eat memory. */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A streamed answer costs no memory per byte, so its cap only stops an endless body early (the
+ * deadline stops a slow one): a 100,000-row Control-M answer with every field is ~100 MB.
+ */
+export const MAX_STREAMED_BODY_BYTES = 1024 * 1024 * 1024;
 
 const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_SOCKET']);
 
@@ -31,18 +38,30 @@ const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 
  * headers, body) shares one deadline, so a server that trickles bytes times out like a silent one.
  */
 export function requestJson(request: JsonRequest): Promise<unknown> {
+  return traced(request, () => exchange(request));
+}
+
+/**
+ * Like `requestJson` for a JSON object with one big array: the body is parsed as it arrives, each
+ * element goes to `shape.onElement` and is dropped, so memory does not grow with the answer. Error
+ * answers (HTTP status, `{"errors": [...]}`, not JSON, timeouts) fail exactly as with `requestJson`.
+ */
+export function requestJsonStream(request: JsonRequest, shape: StreamedObjectShape): Promise<StreamedObject> {
+  return traced(request, () => streamExchange(request, shape));
+}
+
+function traced<T>(request: JsonRequest, run: () => Promise<T>): Promise<T> {
   const method = request.method ?? 'GET';
   // Our own client span: the ESM import of node:http is not reached by the http instrumentation.
   const attributes = { 'http.request.method': method, 'url.full': `${request.url.origin}${request.url.pathname}`, 'jobtally.source': request.source };
-  return withSpan(`${method} ${request.url.host}`, attributes, () => exchange(request), SpanKind.CLIENT);
+  return withSpan(`${method} ${request.url.host}`, attributes, run, SpanKind.CLIENT);
 }
 
 async function exchange(request: JsonRequest): Promise<unknown> {
   const deadline = AbortSignal.timeout(request.timeoutMs);
-  const signal = AbortSignal.any([request.signal, deadline]);
   let response: RawResponse;
   try {
-    response = await send(request, signal);
+    response = await readWhole(await open(request, AbortSignal.any([request.signal, deadline])));
   } catch (error) {
     throw classifyNetworkError(request, error, deadline.aborted);
   }
@@ -51,14 +70,57 @@ async function exchange(request: JsonRequest): Promise<unknown> {
   if (parsed === NOT_JSON) {
     throw new MissingCountError(request.source, `the answer is not JSON (${response.contentType ?? 'no content type'}: ${excerpt(response.text)})`);
   }
-  const messages = errorMessagesOf(parsed);
+  throwIfErrorsBody(request, parsed);
+  return parsed;
+}
+
+/** How much of a streamed body is kept to quote in an error message. */
+const HEAD_BYTES = 256;
+
+async function streamExchange(request: JsonRequest, shape: StreamedObjectShape): Promise<StreamedObject> {
+  const deadline = AbortSignal.timeout(request.timeoutMs);
+  let incoming: IncomingMessage;
+  try {
+    incoming = await open(request, AbortSignal.any([request.signal, deadline]));
+    // Error answers are small and said in one piece: read them whole, as requestJson does.
+    if ((incoming.statusCode ?? 0) >= 400) {
+      const response = await readWhole(incoming);
+      throw statusError(request, response, parseJson(response.text));
+    }
+  } catch (error) {
+    throw error instanceof JobtallyError ? error : classifyNetworkError(request, error, deadline.aborted);
+  }
+  const reader = new StreamingObjectReader({ ...shape, fields: [...shape.fields, 'errors'] });
+  let head = Buffer.alloc(0);
+  let size = 0;
+  let answer: StreamedObject;
+  try {
+    for await (const chunk of incoming as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_STREAMED_BODY_BYTES) throw new BodyTooLargeError(MAX_STREAMED_BODY_BYTES);
+      if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+      reader.write(chunk);
+    }
+    answer = reader.end();
+  } catch (error) {
+    if (error instanceof JsonShapeError) {
+      throw new MissingCountError(request.source, `${error.message} (${incoming.headers['content-type'] ?? 'no content type'}: ${excerpt(head.toString('utf8'))})`, { cause: error });
+    }
+    throw error instanceof JobtallyError ? error : classifyNetworkError(request, error, deadline.aborted);
+  }
+  throwIfErrorsBody(request, answer.fields);
+  return answer;
+}
+
+/** A 200 that carries `{"errors": [...]}` is the server saying no, in Control-M style. */
+function throwIfErrorsBody(request: JsonRequest, body: unknown): void {
+  const messages = errorMessagesOf(body);
   if (messages) {
     throw new SourceUnavailableError(request.source, `answered with errors: ${messages.join('; ')}`, {
       transient: false,
       hint: 'see the message from the server',
     });
   }
-  return parsed;
 }
 
 interface RawResponse {
@@ -68,7 +130,8 @@ interface RawResponse {
   retryAfter: string | undefined;
 }
 
-function send(request: JsonRequest, signal: AbortSignal): Promise<RawResponse> {
+/** Sends the request; resolves with the response once its headers are in, the body still to read. */
+function open(request: JsonRequest, signal: AbortSignal): Promise<IncomingMessage> {
   const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
   if (payload !== undefined) headers['content-type'] = 'application/json';
@@ -80,33 +143,33 @@ function send(request: JsonRequest, signal: AbortSignal): Promise<RawResponse> {
     ...(isHttps && request.tls ? { ca: request.tls.ca, rejectUnauthorized: !request.tls.insecure } : {}),
   };
   return new Promise((resolve, reject) => {
-    const outgoing = (isHttps ? https : http).request(request.url, options, (incoming) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      incoming.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) {
-          incoming.destroy(new BodyTooLargeError());
-          return;
-        }
-        chunks.push(chunk);
-      });
-      incoming.on('error', reject);
-      incoming.on('end', () => {
-        resolve({
-          status: incoming.statusCode ?? 0,
-          text: Buffer.concat(chunks).toString('utf8'),
-          contentType: incoming.headers['content-type'],
-          retryAfter: incoming.headers['retry-after'],
-        });
-      });
-    });
+    const outgoing = (isHttps ? https : http).request(request.url, options, resolve);
     outgoing.on('error', reject);
     outgoing.end(payload);
   });
 }
 
-class BodyTooLargeError extends Error {}
+async function readWhole(incoming: IncomingMessage): Promise<RawResponse> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError(MAX_BODY_BYTES);
+    chunks.push(chunk);
+  }
+  return {
+    status: incoming.statusCode ?? 0,
+    text: Buffer.concat(chunks).toString('utf8'),
+    contentType: incoming.headers['content-type'],
+    retryAfter: incoming.headers['retry-after'],
+  };
+}
+
+class BodyTooLargeError extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`body larger than ${limitBytes} bytes`);
+  }
+}
 
 const NOT_JSON = Symbol('not json');
 
@@ -131,7 +194,7 @@ function classifyNetworkError(request: JsonRequest, error: unknown, timedOut: bo
     return new SourceUnavailableError(request.source, `request to ${where} cancelled (worker shutting down)`, { cause: error });
   }
   if (error instanceof BodyTooLargeError) {
-    return new MissingCountError(request.source, `the answer from ${where} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB`, { cause: error });
+    return new MissingCountError(request.source, `the answer from ${where} is larger than ${error.limitBytes / 1024 / 1024} MB`, { cause: error });
   }
   const code = (error as { code?: unknown }).code;
   const detail = error instanceof Error ? error.message : String(error);

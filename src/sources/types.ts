@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { MetricValues } from '../metrics/definitions.js';
 
 /** Counts by status and by application, when a source can tell them apart. */
 export interface CountBreakdown {
@@ -13,6 +14,11 @@ export interface SourceFetchResult {
   /** Job executions counted: a validated non-negative safe integer. */
   count: number;
   breakdown?: CountBreakdown;
+  /**
+   * Metrics beyond the count that this source can tell (failed, ordered_not_running); one it
+   * cannot tell is left out. The count (job_executions) and the fetch time are added by the job.
+   */
+  metrics?: MetricValues;
   /** A short human note for the run log, e.g. "2 servers" or "9,812 jobs, 14 folders skipped". */
   note?: string;
 }

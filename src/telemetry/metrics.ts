@@ -18,6 +18,9 @@ export class Metrics {
   readonly registry = new Registry();
   readonly #runsFinished: Counter<'status' | 'trigger'>;
   readonly #fetchDuration: Histogram<'source' | 'outcome'>;
+  readonly #retentionDeleted: Counter;
+  readonly #retentionLastRun: Gauge<'outcome'>;
+  readonly #retentionDuration: Gauge;
 
   constructor(deps: MetricsDeps) {
     const registers = [this.registry];
@@ -32,6 +35,14 @@ export class Metrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.#retentionDeleted = new Counter({ name: 'jobtally_retention_runs_deleted_total', help: 'Finished runs deleted by the scheduled retention job.', registers });
+    this.#retentionLastRun = new Gauge({
+      name: 'jobtally_retention_last_run_timestamp_seconds',
+      help: 'When the retention job last finished, by outcome (success or error), in Unix seconds.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#retentionDuration = new Gauge({ name: 'jobtally_retention_last_duration_seconds', help: 'How long the last retention job took.', registers });
     new Gauge({
       name: 'jobtally_queue_jobs',
       help: 'Jobs in each jobtally queue, by state.',
@@ -73,6 +84,12 @@ export class Metrics {
 
   readonly onRunFinished = (outcome: 'success' | 'error', trigger: string): void => {
     this.#runsFinished.inc({ status: outcome, trigger });
+  };
+
+  readonly onRetentionFinished = (outcome: 'success' | 'error', deleted: number, durationMs: number): void => {
+    this.#retentionDeleted.inc(deleted);
+    this.#retentionLastRun.set({ outcome }, Date.now() / 1000);
+    this.#retentionDuration.set(durationMs / 1000);
   };
 
   router(): express.Router {

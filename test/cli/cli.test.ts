@@ -74,6 +74,7 @@ describe('jobtally CLI', { timeout: 120_000 }, () => {
     const show = await runJobtally(['runs', 'show', rows[0]!.id], { env, cwd: dir });
     expect(show.code).toBe(0);
     expect(show.stdout).toContain(`run ${rows[0]!.name}`);
+    expect(show.stdout).toMatch(/\nmetrics:\nMETRIC\s+RULE\s+RUN\s+SPA\s+UPCTM\n[- ]+\njob_executions\s+/);
     const table = await runJobtally(['runs', 'list', '--status', 'success'], { env, cwd: dir });
     expect(table.stdout).toMatch(/^NAME\s+ID\s+CLIENT\s+STATUS/);
   });

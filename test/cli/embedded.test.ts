@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAMES } from '../../src/queues/names.js';
 import { runJobtally, startJobtally } from '../support/cli.js';
 import { obliterateQueues, testPrefix, testRedis, TEST_REDIS_URL } from '../support/redis.js';
 
@@ -23,6 +25,16 @@ describe('first start with nothing configured (embedded PGlite, demo sources)', 
       expect(service.output()).toContain(`embedded database in ${path.join(dir, 'data', 'pgdata')}`);
       expect(service.output()).toContain('built-in demo sources');
       expect(service.output()).toMatch(/schedules every-5-minutes/);
+      // Retention is on by default: the scheduler role schedules it daily, the worker role runs it.
+      const connection = testRedis();
+      const maintenance = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
+      try {
+        expect(await maintenance.getJobSchedulers()).toEqual([expect.objectContaining({ key: 'retention', pattern: '0 3 * * *', tz: 'UTC' })]);
+        expect(await maintenance.getWorkersCount()).toBe(1);
+      } finally {
+        await maintenance.close();
+        connection.disconnect();
+      }
     } finally {
       service.child.kill('SIGTERM');
     }

@@ -84,6 +84,14 @@ describe('JSON API', () => {
     expect(byId.run).toMatchObject({ name: created.name, status: 'success', total: 300 });
     expect(byId.counts).toHaveLength(2);
     expect(byId.details.length).toBeGreaterThan(2);
+    const metrics = ((await (await api(`/api/runs/${created.id}`, { auth: viewer })).json()) as { metrics: { source: string | null; metric: string; rule: string | null; value: number }[] }).metrics;
+    expect(metrics).toContainEqual({ source: null, metric: 'job_executions', rule: 'sum', value: 300 });
+    expect(metrics).toContainEqual({ source: 'SPA', metric: 'job_executions', rule: null, value: 100 });
+    const session = new Session(web.url);
+    await session.login('vera', PASSWORDS.viewer);
+    const page = await (await session.request(`/runs/${created.name}`)).text();
+    expect(page).toMatch(/<table id="metrics">.*<th class="num">SPA<\/th><th class="num">UPCTM<\/th>/s);
+    expect(page).toMatch(/<tr data-metric="job_executions"><td>job executions<\/td><td>sum<\/td><td class="num">300<\/td><td class="num">100<\/td><td class="num">200<\/td><\/tr>/);
   });
 
   it('answers bad input with the right status and field errors', async () => {

@@ -13,7 +13,7 @@ const OLD_RUNS = Number(process.env.PURGE_TEST_RUNS ?? 10_000);
 let database: TestDatabase;
 let archiveDir: string;
 
-/** Old finished runs, each with two details, one source count, one breakdown row and a total. */
+/** Old finished runs, each with two details, one source count, one breakdown row, metrics and a total. */
 async function seed(): Promise<void> {
   await database.db.execute(sql`
     insert into job_logs (name, client, status, trigger, business_date, created_at, finished_at)
@@ -24,6 +24,8 @@ async function seed(): Promise<void> {
     insert into job_log_details (job_log_id, level, message) select id, 'info', 'Run succeeded' from job_logs;
     insert into source_counts (job_log_id, source, count, duration_ms) select id, 'SPA', 20000, 12 from job_logs;
     insert into count_breakdowns (job_log_id, source, dimension, key, count) select id, 'SPA', 'status', 'Ended OK', 20000 from job_logs;
+    insert into run_metrics (job_log_id, source, metric, value) select id, 'SPA', 'failed', 3 from job_logs;
+    insert into run_metrics (job_log_id, metric, rule, value) select id, 'failed', 'sum', 3 from job_logs where status = 3;
     insert into totals (job_log_id, client, business_date, total, "limit", counts) select id, 'acme', business_date, 20000, 48500, '{"SPA": 20000}' from job_logs where status = 3`);
   await database.db.execute(sql`
     insert into job_logs (name, client, status, trigger, business_date, created_at) values
@@ -61,7 +63,7 @@ describe('purge and restore', () => {
     expect(result).toMatchObject({ candidates: OLD_RUNS, archived: OLD_RUNS, deleted: OLD_RUNS });
     expect(await readdir(archiveDir)).toEqual([path.basename(result.archiveFile ?? '')]);
     expect((await queryRows<{ name: string }>(database.db, sql`select name from job_logs order by name`)).map((row) => row.name)).toEqual(['20250101000000_900001', '20261124000000']);
-    for (const table of ['job_log_details', 'source_counts', 'count_breakdowns', 'totals']) expect(await count(table), table).toBe(0);
+    for (const table of ['job_log_details', 'source_counts', 'count_breakdowns', 'run_metrics', 'totals']) expect(await count(table), table).toBe(0);
     const runs = new RunsRepository(database.db);
     expect(await runs.statusCounts('acme')).toEqual({ pending: 0, processing: 1, error: 0, success: 1 });
   }, 120_000);
@@ -74,11 +76,16 @@ describe('purge and restore', () => {
     expect(result).toEqual({ restored: OLD_RUNS, skipped: 0 });
     expect(await count('job_log_details')).toBe(2 * OLD_RUNS);
     expect(await count('count_breakdowns')).toBe(OLD_RUNS);
+    expect(await count('run_metrics')).toBe(OLD_RUNS + (OLD_RUNS * 9) / 10);
     expect(await count('totals')).toBe((OLD_RUNS * 9) / 10);
     const runs = new RunsRepository(database.db);
     const detail = await runs.getDetail('20250101000000_7');
     expect(detail?.details.map((line) => line.message)).toEqual(['SPA: 20,000 job executions in 12 ms', 'Run succeeded']);
     expect(detail?.total?.total).toBe(20_000);
+    expect(detail?.metrics.map((row) => [row.source, row.metric, row.rule, row.value])).toEqual([
+      [null, 'failed', 'sum', 3],
+      ['SPA', 'failed', null, 3],
+    ]);
     expect(await restoreArchive(database.db, path.join(archiveDir, file ?? ''), 5000)).toEqual({ restored: 0, skipped: OLD_RUNS });
   }, 180_000);
 

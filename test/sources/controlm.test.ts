@@ -145,4 +145,49 @@ describe('controlm source, jobs-status mode', () => {
     await expect(controlm({ mode: 'jobs-status' }).fetchCount(fetchContext())).rejects.toThrow(/total is a string/);
     await expect(controlm({ mode: 'jobs-status' }).fetchCount(fetchContext())).rejects.toThrow(/no statuses list/);
   });
+
+  it('reads an answer that starts with a byte-order mark and arrives a byte at a time', async () => {
+    const body = JSON.stringify({ statuses: [{ jobId: 'x:1', type: 'Job', status: 'Ended OK', application: 'FIN' }, { jobId: 'x:2', type: 'Folder' }], returned: 2, total: 2 });
+    simulator.script('GET', 'run/jobs/status', [{ raw: `\uFEFF${body}`, trickleMs: 0 }]);
+    await expect(controlm({ mode: 'jobs-status' }).fetchCount(fetchContext())).resolves.toMatchObject({ count: 1, note: '1 jobs, 1 folders skipped' });
+  });
+
+  it('fails a streamed answer that is not JSON, cut short, not an object or has statuses twice, quoting its start', async () => {
+    const cases: [string, RegExp][] = [
+      ['<html><body>502 Bad Gateway</body></html>', /no valid count \(the answer is not JSON \(text\/plain: <html><body>502 Bad Gateway/],
+      ['', /the answer is not JSON \(text\/plain: empty body\)/],
+      ['{"statuses":[{"type":"Job"},{"type":"Jo', /the answer is not JSON/],
+      ['[{"returned":1,"total":1}]', /the answer is not a JSON object/],
+      ['{"statuses":[{"type":"Job"}],"statuses":[{"type":"Job"}],"returned":1,"total":1}', /the answer has "statuses" twice/],
+      ['{"statuses":[{"type":"Job"}, 7],"returned":2,"total":2}', /statuses\[1\] is not an object/],
+    ];
+    for (const [raw, reason] of cases) {
+      simulator.script('GET', 'run/jobs/status', [{ raw }]);
+      const error = await controlm({ mode: 'jobs-status' }).fetchCount(fetchContext()).catch((caught: unknown) => caught);
+      expect(error, raw).toBeInstanceOf(MissingCountError);
+      expect((error as Error).message, raw).toMatch(reason);
+    }
+  });
+
+  it('fails on a 200 carrying errors, on HTTP errors, and on a trickling answer, as in usage mode', async () => {
+    simulator.script('GET', 'run/jobs/status', [
+      { body: { errors: [{ message: 'Failed to get jobs status: server ctm09 is not available' }] } },
+      { status: 503, body: { errors: [{ message: 'overloaded' }] } },
+      { body: { statuses: [], returned: 0, total: 0 }, trickleMs: 100 },
+    ]);
+    const source = controlm({ mode: 'jobs-status', timeoutMs: 250 });
+    const refused = await source.fetchCount(fetchContext()).catch((caught: unknown) => caught);
+    expect(refused).toBeInstanceOf(SourceUnavailableError);
+    expect(refused).toMatchObject({ transient: false, message: expect.stringMatching(/answered with errors: Failed to get jobs status/) as unknown });
+    await expect(source.fetchCount(fetchContext())).rejects.toMatchObject({ transient: true, message: expect.stringMatching(/HTTP 503 .*overloaded/) as unknown });
+    await expect(source.fetchCount(fetchContext())).rejects.toBeInstanceOf(SourceTimeoutError);
+  });
+
+  it('logs in again once when the session expired, without counting anything twice', async () => {
+    const source = controlm({ mode: 'jobs-status', ...login });
+    await source.fetchCount(fetchContext());
+    simulator.expireSessions();
+    await expect(source.fetchCount(fetchContext())).resolves.toMatchObject({ count: 120 });
+    expect(simulator.http.requestsTo('/automation-api/session/login')).toHaveLength(2);
+  });
 });

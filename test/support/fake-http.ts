@@ -1,11 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** One scripted answer. `hang` never answers; `trickleMs` sends the body one byte at a time. */
+/**
+ * One scripted answer. `hang` never answers; `trickleMs` sends the body one byte at a time;
+ * `stream` sends the pieces it yields as they come, waiting whenever the client is behind.
+ */
 export interface Reply {
   status?: number;
   body?: unknown;
   raw?: string;
+  stream?: () => Iterable<string> | AsyncIterable<string>;
   headers?: Record<string, string>;
   hang?: boolean;
   trickleMs?: number;
@@ -92,6 +96,15 @@ async function respond(response: ServerResponse, reply: Reply): Promise<void> {
     response.socket?.destroy();
     return;
   }
+  if (reply.stream) {
+    response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+    for await (const piece of reply.stream()) {
+      if (response.destroyed) return;
+      if (!response.write(piece)) await drained(response);
+    }
+    response.end();
+    return;
+  }
   const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
   response.writeHead(reply.status ?? 200, { 'content-type': reply.raw === undefined ? 'application/json' : 'text/plain', ...reply.headers });
   if (reply.trickleMs === undefined) {
@@ -104,4 +117,17 @@ async function respond(response: ServerResponse, reply: Reply): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, reply.trickleMs));
   }
   response.end();
+}
+
+/** Resolves when the client has taken what was written, or has gone away. */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
 }

@@ -22,6 +22,20 @@ export interface ControlmSimulatorOptions {
   jobs?: SimulatedJob[];
   /** The most rows `run/jobs/status` returns, whatever `limit` asks: a capped answer is partial. */
   maxRows?: number;
+  /**
+   * Instead of `jobs`: `run/jobs/status` generates this many full-size rows (every field a real
+   * server sends) while it streams them, so a large answer never sits in the test's memory either.
+   * Filters are ignored; `limit` and `maxRows` cap it as usual.
+   */
+  streamed?: StreamedJobs;
+}
+
+export interface StreamedJobs {
+  jobs: number;
+  folders?: number;
+  rowsPerChunk?: number;
+  /** Called after each chunk is handed to the socket, with the bytes sent so far. */
+  onChunk?: (bytesSent: number) => void;
 }
 
 export const BASE_PATH = '/automation-api';
@@ -93,9 +107,10 @@ export class ControlmSimulator {
   }
 
   private statuses(request: RecordedRequest): Reply {
+    const limit = Math.min(Number(request.query.get('limit') ?? 1000), this.options.maxRows ?? Infinity);
+    if (this.options.streamed) return { stream: () => streamStatuses(this.options.streamed as StreamedJobs, limit) };
     const filters = (['application', 'folder', 'ctm', 'status'] as const).filter((key) => request.query.has(key));
     const jobs = (this.options.jobs ?? []).filter((job) => filters.every((key) => job[key] === request.query.get(key)));
-    const limit = Math.min(Number(request.query.get('limit') ?? 1000), this.options.maxRows ?? Infinity);
     const statuses = jobs.slice(0, limit);
     return { body: { statuses, returned: statuses.length, total: jobs.length } };
   }
@@ -114,4 +129,67 @@ export function simulatedJobs(count: number, folders = 0): SimulatedJob[] {
 
 function job(name: string, type: string, status: string, application: string): SimulatedJob {
   return { jobId: `ctm01:${name}`, name, folder: 'DAILY', type, status, application, subApplication: `${application}-batch`, ctm: 'ctm01', held: false, deleted: false };
+}
+
+/**
+ * The statuses answer of `streamed`, a chunk of rows at a time, in the order Control-M sends it:
+ * `statuses` first, the counters after. Row `i` is `simulatedJobs`-like: folders first, then jobs
+ * cycling through the same statuses and applications.
+ */
+function* streamStatuses(streamed: StreamedJobs, limit: number): Generator<string> {
+  const folders = streamed.folders ?? 0;
+  const total = folders + streamed.jobs;
+  const returned = Math.min(total, limit);
+  const rowsPerChunk = streamed.rowsPerChunk ?? 100;
+  let sent = 0;
+  const emit = (piece: string) => {
+    sent += Buffer.byteLength(piece);
+    return piece;
+  };
+  yield emit('{"statuses":[');
+  for (let start = 0; start < returned; start += rowsPerChunk) {
+    const rows: string[] = [];
+    for (let index = start; index < Math.min(start + rowsPerChunk, returned); index++) {
+      rows.push(JSON.stringify(index < folders ? fullRow(`folder-${index}`, 'Folder', 'Ended OK', 'FIN') : streamedJob(index - folders)));
+    }
+    yield emit(`${start > 0 ? ',' : ''}${rows.join(',')}`);
+    streamed.onChunk?.(sent);
+  }
+  yield emit(`],"startIndex":0,"itemsPerPage":${limit},"returned":${returned},"total":${total}}`);
+  streamed.onChunk?.(sent);
+}
+
+const STREAMED_STATUSES = ['Ended OK', 'Ended OK', 'Ended OK', 'Ended Not OK', 'Executing', 'Wait Condition'];
+
+function streamedJob(index: number) {
+  return fullRow(`job-${index}`, 'Command', STREAMED_STATUSES[index % STREAMED_STATUSES.length] ?? 'Ended OK', index % 3 === 0 ? 'HR' : 'FIN');
+}
+
+/** A row with the fields a Control-M 9.21 server sends (about 750 bytes), not only the counted ones. */
+function fullRow(name: string, type: string, status: string, application: string) {
+  const jobId = `ctm01:${name}`;
+  return {
+    jobId,
+    folderId: 'ctm01:0004f',
+    numberOfRuns: 1,
+    name,
+    folder: 'DAILY',
+    type,
+    status,
+    held: false,
+    deleted: false,
+    cyclic: false,
+    startTime: '20261124053012',
+    endTime: '20261124053517',
+    estimatedStartTime: ['20261124053000'],
+    estimatedEndTime: ['20261124053500'],
+    orderDate: '261124',
+    ctm: 'ctm01',
+    description: `Nightly batch step ${name} of the DAILY folder: loads, transforms and reconciles the ledger extracts`,
+    host: 'batch-host-01.example.internal',
+    application,
+    subApplication: `${application}-batch`,
+    outputURI: `https://ctm.example.internal:8443/automation-api/run/job/${jobId}/output`,
+    logURI: `https://ctm.example.internal:8443/automation-api/run/job/${jobId}/log`,
+  };
 }

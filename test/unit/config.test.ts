@@ -89,6 +89,35 @@ describe('config', () => {
     expect(error.issues[0]?.path).toBe('schedules[0].tz');
   });
 
+  it('schedules retention daily by default: 90 days, 03:00 in the business time zone, with an archive', () => {
+    const sources = [{ name: 'SPA', type: 'static', count: 1 }];
+    expect(parseConfig({ sources, timezone: 'Europe/Paris' }).retention).toEqual({
+      enabled: true,
+      olderThanMs: 90 * 86_400_000,
+      schedule: '0 3 * * *',
+      tz: 'Europe/Paris',
+      archive: true,
+      archiveDir: undefined,
+    });
+    expect(parseConfig({ sources, retention: { olderThan: '30d', schedule: '30 2 * * 0', tz: 'UTC', archiveDir: '/srv/archive' } }).retention).toMatchObject({
+      olderThanMs: 30 * 86_400_000,
+      schedule: '30 2 * * 0',
+      tz: 'UTC',
+      archiveDir: '/srv/archive',
+    });
+    expect(parseConfig({ sources, retention: { enabled: false } }).retention.enabled).toBe(false);
+    // The older runs.retentionDays still counts when retention.olderThan is not set.
+    expect(parseConfig({ sources, runs: { retentionDays: 400 } }).retention.olderThanMs).toBe(400 * 86_400_000);
+  });
+
+  it('refuses a retention age under a day (a bare number is milliseconds) and two ages at once', () => {
+    const sources = [{ name: 'SPA', type: 'static', count: 1 }];
+    expect(configError({ sources, retention: { olderThan: 90 } }).issues).toEqual([{ path: 'retention.olderThan', message: 'keep at least 1d of runs (a bare number is milliseconds: write 90d)' }]);
+    expect(configError({ sources, retention: { olderThan: '12h' } }).issues.map((issue) => issue.path)).toEqual(['retention.olderThan']);
+    expect(configError({ sources, retention: { olderThan: '30d' }, runs: { retentionDays: 30 } }).issues).toEqual([{ path: 'runs.retentionDays', message: 'superseded by retention.olderThan: remove it' }]);
+    expect(configError({ sources, retention: { every: '1d' } }).issues.map((issue) => issue.path)).toEqual(['retention']);
+  });
+
   it('uses demo sources when there is no config file, and data in the data dir', () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'jt-empty-'));
     const config = loadConfig({ cwd, env: { JOBTALLY_DATA_DIR: path.join(cwd, 'data') } });

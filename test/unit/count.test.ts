@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MissingCountError } from '../../src/errors.js';
-import { countStatuses } from '../../src/sources/controlm.js';
+import { StatusTally } from '../../src/sources/controlm-statuses.js';
 import { errorMessagesOf, readPath, validateCount } from '../../src/sources/count.js';
 import { parseRetryAfter } from '../../src/sources/http-client.js';
 
@@ -71,9 +71,15 @@ describe('parseRetryAfter', () => {
   });
 });
 
-describe('countStatuses', () => {
+describe('StatusTally', () => {
+  function tally(rows: unknown[]) {
+    const counter = new StatusTally('SPA');
+    rows.forEach((row, index) => counter.add(row, `statuses[${index}]`));
+    return counter.result();
+  }
+
   it('skips container rows and counts the rest by status and application', () => {
-    const result = countStatuses('SPA', [
+    const result = tally([
       { type: 'Folder', status: 'Ended OK', application: 'FIN' },
       { type: 'Sub-Table', status: 'Ended OK', application: 'FIN' },
       { type: 'Command', status: 'Ended OK', application: 'FIN' },
@@ -89,9 +95,30 @@ describe('countStatuses', () => {
         bySubApplication: { 'FIN/(none)': 1, 'HR/(none)': 1, '(none)/(none)': 1 },
         flags: {},
       },
+      metrics: { failed: 1, ordered_not_running: 1 },
     });
   });
+
+  it('reports failed and ordered-not-running jobs as metrics, 0 when there are none', () => {
+    const statuses = ['Ended Not OK', 'Ended Not OK', 'Wait Condition', 'Wait Resource', 'Wait User', 'Wait Host', 'Executing', 'Wait Workload'];
+    expect(tally(statuses.map((status) => ({ status }))).metrics).toEqual({ failed: 2, ordered_not_running: 4 });
+    expect(tally([{ status: 'Ended OK' }]).metrics).toEqual({ failed: 0, ordered_not_running: 0 });
+  });
+
+  it('counts a job seen twice (overlapping partitions) once, and rows without a jobId each', () => {
+    const result = tally([{ jobId: 'a', status: 'Ended OK' }, { jobId: 'a', status: 'Ended OK' }, { status: 'Executing' }, { status: 'Executing' }, { jobId: '', status: 'Executing' }]);
+    expect(result.count).toBe(4);
+    expect(result.breakdown?.byStatus).toEqual({ 'Ended OK': 1, Executing: 3 });
+  });
+
+  it('keeps keys named like Object.prototype members as plain keys', () => {
+    const result = tally([{ status: '__proto__', application: 'constructor' }, { status: '__proto__', application: 'toString' }]);
+    expect(Object.getPrototypeOf(result.breakdown?.byStatus)).toBe(Object.prototype);
+    expect(JSON.parse(JSON.stringify(result.breakdown))).toMatchObject({ byStatus: { ['__proto__']: 2 }, byApplication: { constructor: 1, toString: 1 } });
+  });
+
   it('refuses rows that are not objects', () => {
-    expect(() => countStatuses('SPA', [null])).toThrow(/statuses\[0\] is not an object/);
+    expect(() => tally([null])).toThrow(/statuses\[0\] is not an object/);
+    expect(() => tally([{}, [1, 2]])).toThrow(/statuses\[1\] is not an object/);
   });
 });

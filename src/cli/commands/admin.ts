@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatCount, formatDuration } from '../../format.js';
+import { formatAge, formatCount, formatDuration } from '../../format.js';
 import { openDatabase } from '../../persistence/db.js';
 import { createSources } from '../../lifecycle/app.js';
 import type { CliContext, CommandRegistrar } from '../context.js';
@@ -40,6 +40,13 @@ export const registerAdminCommands: CommandRegistrar = (program: Command, cli: C
       for (const schedule of loaded.schedules) {
         io.stdout(`  schedule ${schedule.name}: ${schedule.every ? `every ${formatDuration(schedule.every)}` : `${schedule.cron ?? ''} ${schedule.tz ?? ''}`} (client ${schedule.client})`);
       }
+      io.stdout(`  metric rules: job_executions sum (the license total), ${Object.entries(loaded.metrics.rules).map(([metric, rule]) => `${metric} ${rule}`).join(', ')}`);
+      const { retention } = loaded;
+      io.stdout(
+        retention.enabled
+          ? `  retention: finished runs older than ${formatAge(retention.olderThanMs)} purged at "${retention.schedule}" (${retention.tz}), ${retention.archive ? `archived first to ${retention.archiveDir ?? '<data dir>/archive'}` : 'without archive'}`
+          : '  retention: off (purge by hand with `jobtally purge`)',
+      );
       io.stdout(`  data dir ${loaded.dataDir}`);
       io.stdout(`  database ${loaded.databaseUrl ? 'DATABASE_URL' : 'embedded (PGlite in the data dir)'}, redis ${loaded.redisUrl ? 'REDIS_URL' : '127.0.0.1:6379 or a private redis-server'}`);
     });

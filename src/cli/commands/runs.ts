@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { formatCount } from '../../format.js';
+import { metricTable } from '../../metrics/table.js';
 import { statusName } from '../../persistence/runs-repository.js';
-import { RUN_STATUS_NAMES, type RunStatusName } from '../../persistence/schema.js';
+import { RUN_STATUS_NAMES, type RunStatusName, type SourceCount } from '../../persistence/schema.js';
 import { toShortId } from '../../runs/names.js';
 import type { CliContext, CommandRegistrar } from '../context.js';
 import { formatTime, renderTable, toJson } from '../output.js';
@@ -85,12 +86,38 @@ export const registerRunsCommands: CommandRegistrar = (program: Command, cli: Cl
           io.stdout('');
           io.stdout(renderTable(['SOURCE', 'COUNT', 'FETCH'], detail.counts.map((count) => [count.source, formatCount(count.count), `${count.durationMs} ms`])));
         }
+        const breakdownLines = detail.counts.flatMap(breakdownOf);
+        if (breakdownLines.length > 0) io.stdout(['', 'breakdown:', ...breakdownLines].join('\n'));
+        const sources = detail.counts.map((count) => count.source);
+        const metrics = metricTable(detail.metrics, sources);
+        if (metrics.length > 0) {
+          io.stdout('\nmetrics:');
+          io.stdout(renderTable(['METRIC', 'RULE', 'RUN', ...sources], metrics.map((row) => [row.metric, row.rule ?? '-', row.run ?? '-', ...row.bySource.map((value) => value ?? '-')])));
+        }
         if (detail.total) io.stdout(`\n  total ${formatCount(detail.total.total)} of limit ${formatCount(detail.total.limit)}`);
         io.stdout('\nlog:');
         for (const line of detail.details) io.stdout(`  ${formatTime(line.createdAt)}  ${line.level.padEnd(5)}  ${line.message}`);
       });
     });
 };
+
+/** The biggest entries of a breakdown dimension; the rest are summed up as "+N more". */
+const BREAKDOWN_ENTRIES = 8;
+
+function breakdownOf(count: SourceCount): string[] {
+  const dimensions = [
+    ['by status', count.breakdown?.byStatus],
+    ['by application', count.breakdown?.byApplication],
+  ] as const;
+  const lines = dimensions.flatMap(([title, values]) => {
+    const entries = Object.entries(values ?? {}).sort((left, right) => right[1] - left[1]);
+    if (entries.length === 0) return [];
+    const shown = entries.slice(0, BREAKDOWN_ENTRIES).map(([key, value]) => `${key} ${formatCount(value)}`);
+    if (entries.length > BREAKDOWN_ENTRIES) shown.push(`+${entries.length - BREAKDOWN_ENTRIES} more`);
+    return [`${title.padEnd(15)} ${shown.join(', ')}`];
+  });
+  return lines.map((line, index) => `  ${(index === 0 ? count.source : '').padEnd(12)} ${line}`);
+}
 
 function parseStatuses(value: string | undefined): RunStatusName[] | undefined {
   if (!value) return undefined;
