@@ -98,9 +98,13 @@ describe('fault suite: outages', () => {
     try {
       const names: string[] = [];
       for (let index = 0; index < 10; index++) names.push((await harness.producer.enqueueRun({ trigger: 'manual' })).name);
-      await waitFor('runs to be processing', async () => {
-        const rows = await Promise.all(names.map((name) => harness.runs.findByName(name)));
-        return rows.some((row) => row?.status === RUN_STATUS.processing) || undefined;
+      // Fast runs never show processing (a fetch marks it only after a second): wait for the worker to be writing counts.
+      await waitFor('the worker to be storing counts', async () => {
+        const [row] = await queryRows<{ counted: number }>(
+          harness.database.db,
+          sql`select count(*)::int as counted from source_counts c join job_logs j on j.id = c.job_log_id where j.name in (${sql.join(names.map((name) => sql`${name}`), sql`, `)})`,
+        );
+        return (row?.counted ?? 0) > 0 || undefined;
       }, 20_000, 20);
       const mark = process.output().length;
       proxy.cut();

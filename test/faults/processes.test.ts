@@ -76,9 +76,12 @@ describe('fault suite: processes', () => {
     const killedAt = performance.now();
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
-    await worker('kill-b', { delayMs: 100 });
+    const recovering = await worker('kill-b', { delayMs: 100 });
     const final = await allFinished(names, 90_000);
     const recoverySeconds = (performance.now() - killedAt) / 1000;
+    // Stopped so the next scenario's runs are worked only by the workers it starts.
+    recovering.child.kill('SIGTERM');
+    await recovering.exited;
     expect(final.every((status) => status === RUN_STATUS.success)).toBe(true);
     expect(await totalsPerRun(names)).toEqual(names.map(() => 12));
     record('1. worker killed (SIGKILL) mid-run', `20/20 runs success, 1 totals row + 2 counts each, all recovered ${recoverySeconds.toFixed(1)} s after the kill`);
