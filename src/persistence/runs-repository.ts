@@ -326,31 +326,31 @@ export class RunsRepository {
   }
 
   /**
-   * The latest successful total of each business date, newest date first. A loose index scan: one
-   * index probe per date present, then one for its latest total, so a year costs ~730 probes
-   * whatever the number of runs per day (DISTINCT ON read every total of the range).
+   * The latest successful total of each business date, newest date first, over at most `days`
+   * calendar days ending at the newest date that has a total (and within since/until). One index
+   * probe per calendar day, so a year costs 365 probes whatever the number of runs per day
+   * (DISTINCT ON read every total of the range).
    */
-  async dailyTotals(filters: { client?: string | undefined; since?: string | undefined; until?: string | undefined }, limit = 366): Promise<DailyTotal[]> {
+  async dailyTotals(filters: { client?: string | undefined; since?: string | undefined; until?: string | undefined }, days = 366): Promise<DailyTotal[]> {
     const ofClient = filters.client ? sql`client = ${filters.client} and` : sql``;
     const fromSince = filters.since ? sql`and business_date >= ${filters.since}::date` : sql``;
     const toUntil = filters.until ? sql`and business_date <= ${filters.until}::date` : sql``;
+    const firstDay = filters.since ? sql`greatest(newest.day - ${days - 1}::int, ${filters.since}::date)` : sql`newest.day - ${days - 1}::int`;
     const rows = await queryRows<{ business_date: string; total: number; limit: number; run_name: string; created_at: string | Date }>(
       this.db,
       sql`
-      with recursive dates (business_date, position) as (
-        (select business_date, 1 from totals where ${ofClient} true ${fromSince} ${toUntil} order by business_date desc limit 1)
-        union all
-        select (select business_date from totals where ${ofClient} business_date < dates.business_date ${fromSince} order by business_date desc limit 1), position + 1
-        from dates where dates.business_date is not null and position < ${limit}
+      with newest as (
+        select business_date as day from totals where ${ofClient} true ${fromSince} ${toUntil} order by business_date desc limit 1
       )
-      select dates.business_date::text as business_date, latest.total::float8 as total, latest."limit"::float8 as "limit", job_logs.name as run_name, latest.created_at
-      from dates
+      select calendar.day::date::text as business_date, latest.total::float8 as total, latest."limit"::float8 as "limit", job_logs.name as run_name, latest.created_at
+      from newest
+      cross join lateral generate_series(newest.day::timestamp, (${firstDay})::timestamp, interval '-1 day') as calendar(day)
       cross join lateral (
         select job_log_id, total, "limit", created_at from totals
-        where ${ofClient} totals.business_date = dates.business_date order by created_at desc limit 1
+        where ${ofClient} totals.business_date = calendar.day::date order by created_at desc limit 1
       ) latest
       join job_logs on job_logs.id = latest.job_log_id
-      order by dates.business_date desc`,
+      order by calendar.day desc`,
     );
     return rows.map((row) => ({ businessDate: row.business_date, total: row.total, limit: row.limit, runName: row.run_name, createdAt: new Date(row.created_at) }));
   }

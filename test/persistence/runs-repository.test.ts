@@ -218,7 +218,7 @@ describe('listRuns', () => {
 });
 
 describe('dailyTotals', () => {
-  it('gives the latest total of each business date, per client or overall, within bounds and up to the limit', async () => {
+  it('gives the latest total of each business date, per client or overall, within bounds and at most `days` calendar days', async () => {
     // Three clients, 40 days with gaps, up to four runs a day; totals written out of order.
     const days = Array.from({ length: 40 }, (_, index) => new Date(Date.UTC(2024, 0, 1) + index * 86_400_000).toISOString().slice(0, 10)).filter((_, index) => index % 7 !== 3);
     let sequence = 0;
@@ -234,15 +234,19 @@ describe('dailyTotals', () => {
         }
       }
     }
-    const reference = async (client: string | undefined, since: string | undefined, until: string | undefined, limit: number) =>
-      queryRows<{ business_date: string; total: number; run_name: string }>(
+    // The reference: DISTINCT ON over every total, within `days` calendar days of the newest date in range.
+    const reference = async (client: string | undefined, since: string | undefined, until: string | undefined, days: number) => {
+      const inRange = sql`t.client like 'dt-%' ${client ? sql`and t.client = ${client}` : sql``} ${since ? sql`and t.business_date >= ${since}::date` : sql``} ${until ? sql`and t.business_date <= ${until}::date` : sql``}`;
+      return queryRows<{ business_date: string; total: number; run_name: string }>(
         database.db,
         sql`select distinct on (t.business_date) t.business_date::text, t.total::float8 as total, j.name as run_name
             from totals t join job_logs j on j.id = t.job_log_id
-            where t.client like 'dt-%' ${client ? sql`and t.client = ${client}` : sql``} ${since ? sql`and t.business_date >= ${since}::date` : sql``} ${until ? sql`and t.business_date <= ${until}::date` : sql``}
-            order by t.business_date desc, t.created_at desc limit ${limit}`,
+            where ${inRange} and t.business_date > (select max(t.business_date) from totals t where ${inRange}) - ${days}::int
+            order by t.business_date desc, t.created_at desc`,
       );
+    };
     const cases: [string | undefined, string | undefined, string | undefined, number][] = [
+      ['dt-a', undefined, '2024-01-25', 10],
       ['dt-b', undefined, undefined, 366],
       ['dt-a', '2024-01-05', '2024-01-20', 366],
       ['dt-c', '2024-01-10', undefined, 5],
