@@ -150,7 +150,7 @@ async function failRun(deps: ProcessorDeps, run: RunJobRef, message: string, sou
  * in every index); a fetch still running after this long marks the run processing, so ops see it
  * working. Either way started_at is when the first fetch began.
  */
-export const SLOW_FETCH_MARK_MS = 1000;
+const SLOW_FETCH_MARK_MS = 1000;
 
 async function markedProcessingIfSlow<T>(deps: ProcessorDeps, runId: number, startedAt: Date, logger: Logger, fetch: () => Promise<T>): Promise<T> {
   const timer = setTimeout(() => {
