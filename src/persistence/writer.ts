@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { AggregatedMetric } from '../metrics/aggregate.js';
 import type { MetricValues } from '../metrics/definitions.js';
 import { clampDetail } from '../runs/log-lines.js';
@@ -182,7 +182,7 @@ export class RunWriter {
       counts: result.counts,
       message: result.message,
       started_at: result.startedAt?.toISOString() ?? null,
-      lines: result.lines.map((line) => ({ level: line.level, source: line.source ?? null, message: clampDetail(line.message) })),
+      lines: lineRows(result.lines),
       metrics: result.metrics ?? [],
     }));
     const rows = await queryRows<{ id: number }>(
@@ -213,7 +213,7 @@ export class RunWriter {
         insert into job_log_details (job_log_id, level, source, message)
         select finished.id, l.level, l.source, l.message
         from finished join input using (id)
-        cross join lateral rows from (jsonb_to_recordset(input.lines) as (level text, source text, message text)) with ordinality as l(level, source, message, ord)
+        cross join lateral ${linesFrom(sql`input.lines`)}
         order by finished.id, l.ord
       )
       select id from finished`,
@@ -223,13 +223,22 @@ export class RunWriter {
   }
 }
 
+/** Detail lines as JSON objects, clamped, as the statements below read them. */
+function lineRows(lines: DetailLine[]) {
+  return lines.map((line) => ({ level: line.level, source: line.source ?? null, message: clampDetail(line.message) }));
+}
+
+/** A JSON array of `lineRows` (a parameter or a column) as rows `l(level, source, message, ord)` for a FROM clause. */
+function linesFrom(json: SQL) {
+  return sql`rows from (jsonb_to_recordset(${json}) as (level text, source text, message text)) with ordinality as l(level, source, message, ord)`;
+}
+
 /**
- * Detail lines as rows `l(level, source, message, ord)` for a FROM clause. One JSON parameter keeps
- * the statement text the same whatever the number of lines, so its prepared statement is reused.
+ * Detail lines as rows for a FROM clause. One JSON parameter keeps the statement text the same
+ * whatever the number of lines, so its prepared statement is reused.
  */
 function linesTable(lines: DetailLine[]) {
-  const rows = lines.map((line) => ({ level: line.level, source: line.source ?? null, message: clampDetail(line.message) }));
-  return sql`rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (level text, source text, message text)) with ordinality as l(level, source, message, ord)`;
+  return linesFrom(sql`${JSON.stringify(lineRows(lines))}::jsonb`);
 }
 
 interface BreakdownRow {
