@@ -232,36 +232,21 @@ export class RunsRepository {
     });
   }
 
+  /**
+   * A run the batch turned away: a known idempotency key returns that run; a name taken some other
+   * way moves it to the next suffix, one attempt at a time.
+   */
   private async createRunAlone(input: NewRun): Promise<CreatedRun> {
-    const base = runNameBase(input.now ?? new Date());
+    const alone = { ...input, now: input.now ?? new Date() };
     for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
-      if (input.idempotencyKey !== undefined) {
-        const existing = await this.findByIdempotencyKey(input.idempotencyKey);
+      if (alone.idempotencyKey !== undefined) {
+        const existing = await this.findByIdempotencyKey(alone.idempotencyKey);
         if (existing) return { created: false, run: existing };
       }
-      const [row] = await queryRows<{ id: number; name: string; created_at: string | Date }>(
-        this.db,
-        sql`
-        with counter as (
-          insert into run_name_counters as c (base, next) values (${base}, 1)
-          on conflict (base) do update set next = c.next + 1
-          returning next - 1 as suffix
-        ), run as (
-          insert into job_logs (name, job, client, parameters, trigger, retry_count, retried_from, idempotency_key, business_date)
-          select case when suffix = 0 then ${base} else ${base} || '_' || suffix end,
-                 ${input.job}, ${input.client}, ${JSON.stringify(input.parameters)}::jsonb, ${input.trigger},
-                 ${input.retryCount ?? 0}, ${input.retriedFrom ?? null}, ${input.idempotencyKey ?? null}, ${input.businessDate}::date
-          from counter
-          on conflict do nothing
-          returning id, name, created_at
-        ), first_line as (
-          insert into job_log_details (job_log_id, level, message) select id, 'info', ${clampDetail(input.firstLine)} from run
-        )
-        select id, name, created_at from run`,
-      );
-      if (row) return createdRun(input, row);
+      const [created] = await this.insertRuns([alone]);
+      if (created) return created;
     }
-    throw new Error(`could not allocate a run name for ${base} after ${MAX_NAME_ATTEMPTS} attempts`);
+    throw new Error(`could not allocate a run name for ${runNameBase(alone.now)} after ${MAX_NAME_ATTEMPTS} attempts`);
   }
 
   async findByIdempotencyKey(key: string): Promise<JobLog | undefined> {
