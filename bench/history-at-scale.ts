@@ -3,13 +3,12 @@ import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import postgres from 'postgres';
-import { parseConfig } from '../src/config/load.js';
+import { parseConfig, type Config } from '../src/config/load.js';
 import { encodeCursor } from '../src/http/run-query.js';
 import { openApp, type AppContext } from '../src/lifecycle/app.js';
 import { queryRows, type Database } from '../src/persistence/db.js';
 import { startBenchChild } from './processes.js';
 import { percentile, summarize, timeEach, type LatencySummary } from './stats.js';
-import type { WebChildRequest } from './web-child.js';
 
 export interface HistoryOptions {
   runs: number;
@@ -44,6 +43,28 @@ export interface HistoryResult {
   http: HttpRow[];
 }
 
+/** Where the seeded history lives; the web role's process gets the same. */
+export interface HistoryServices {
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+}
+
+/** The config of both processes reading the seeded history: this one and the web role's. */
+export function historyConfig(services: HistoryServices): Config {
+  return parseConfig(
+    {
+      sources: [
+        { name: 'SPA', type: 'static', count: 1 },
+        { name: 'UPCTM', type: 'static', count: 2 },
+      ],
+      queue: { prefix: services.prefix },
+      web: { port: 0 },
+    },
+    { env: { DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl } },
+  );
+}
+
 /**
  * The dashboard at years of history: seeds a dedicated database with `runs` runs spread over a year,
  * then times every query the dashboard and API issue, directly and over HTTP under load.
@@ -54,17 +75,7 @@ export async function benchHistoryAtScale(options: HistoryOptions): Promise<Hist
   await admin.unsafe(`create database ${name}`);
   const databaseUrl = new URL(options.postgresUrl);
   databaseUrl.pathname = `/${name}`;
-  const config = parseConfig(
-    {
-      sources: [
-        { name: 'SPA', type: 'static', count: 1 },
-        { name: 'UPCTM', type: 'static', count: 2 },
-      ],
-      queue: { prefix: `bench-${randomBytes(4).toString('hex')}` },
-      web: { port: 0 },
-    },
-    { env: { DATABASE_URL: databaseUrl.toString(), REDIS_URL: options.redisUrl } },
-  );
+  const config = historyConfig({ databaseUrl: databaseUrl.toString(), redisUrl: options.redisUrl, prefix: `bench-${randomBytes(4).toString('hex')}` });
   const app = await openApp(config, pino({ level: 'warn' }), { migrate: true, redisRole: 'producer' });
   try {
     const started = performance.now();
@@ -156,7 +167,7 @@ function dashboardCalls(app: AppContext, subjects: Subjects) {
 }
 
 /** The web role in its own process; stopped (and its in-flight requests finished) before the database goes. */
-async function startWebChild(request: WebChildRequest): Promise<{ url: string; stop(): Promise<void> }> {
+async function startWebChild(request: HistoryServices): Promise<{ url: string; stop(): Promise<void> }> {
   const child = startBenchChild('web-child', request);
   for await (const line of child.lines) {
     const { url } = JSON.parse(line) as { url: string };

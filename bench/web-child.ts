@@ -4,28 +4,11 @@
  * with the URL, serves until SIGTERM, then closes.
  */
 import { pino } from 'pino';
-import { parseConfig } from '../src/config/load.js';
 import { startWebServer } from '../src/http/server.js';
 import { openApp } from '../src/lifecycle/app.js';
+import { historyConfig, type HistoryServices } from './history-at-scale.js';
 
-export interface WebChildRequest {
-  databaseUrl: string;
-  redisUrl: string;
-  prefix: string;
-}
-
-const request = JSON.parse(process.argv[2] ?? '{}') as WebChildRequest;
-const config = parseConfig(
-  {
-    sources: [
-      { name: 'SPA', type: 'static', count: 1 },
-      { name: 'UPCTM', type: 'static', count: 2 },
-    ],
-    queue: { prefix: request.prefix },
-    web: { port: 0 },
-  },
-  { env: { DATABASE_URL: request.databaseUrl, REDIS_URL: request.redisUrl } },
-);
+const config = historyConfig(JSON.parse(process.argv[2] ?? '{}') as HistoryServices);
 const app = await openApp(config, pino({ level: 'warn' }), { migrate: false, redisRole: 'producer' });
 const web = await startWebServer(app);
 process.once('SIGTERM', () => {
