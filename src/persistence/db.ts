@@ -55,7 +55,10 @@ async function openPostgres(url: string, maxConnections: number): Promise<Databa
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
   const location = redactUrl(url, 'database');
-  const clientOptions = { max: maxConnections, onnotice: () => undefined, connect_timeout: 10 } as const;
+  // fetch_types off: postgres.js otherwise asks pg_catalog about array types on each new connection,
+  // and a connection lost during that query left a rejection nobody handled, which killed the
+  // process. Every structured value here travels as jsonb, so array types are never needed.
+  const clientOptions = { max: maxConnections, onnotice: () => undefined, connect_timeout: 10, fetch_types: false } as const;
   const client = postgres(url, clientOptions);
   const db = drizzle(client, { schema }) as unknown as Database;
   return {

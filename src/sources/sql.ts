@@ -30,6 +30,9 @@ export class SqlSource implements CountSource {
       connect_timeout: Math.max(1, Math.ceil(this.config.timeoutMs / 1000)),
       idle_timeout: 1,
       onnotice: () => undefined,
+      // Reads one integer; the array-type lookup postgres.js makes on connect is not needed, and a
+      // connection lost during it crashes the process (see persistence/db.ts).
+      fetch_types: false,
     });
     const cancel = () => void client.end({ timeout: 0 });
     context.signal.addEventListener('abort', cancel, { once: true });
