@@ -151,16 +151,18 @@ export class RunWriter {
         on conflict (job_log_id, source) do update
           set count = excluded.count, breakdown = excluded.breakdown, duration_ms = excluded.duration_ms, fetched_at = now()
       ), stale as (
-        delete from count_breakdowns c using input
-        where c.job_log_id = input.job_log_id and c.source = input.source
+        delete from count_breakdowns c
+        where c.job_log_id = any(array(select job_log_id from input))
+          and exists (select 1 from input where (input.job_log_id, input.source) = (c.job_log_id, c.source))
           and not exists (select 1 from breakdown_input b where (b.job_log_id, b.source, b.dimension, b.key) = (c.job_log_id, c.source, c.dimension, c.key))
       ), breakdown as (
         insert into count_breakdowns (job_log_id, source, dimension, key, count)
         select job_log_id, source, dimension, key, count from breakdown_input
         on conflict (job_log_id, source, dimension, key) do update set count = excluded.count
       ), stale_metrics as (
-        delete from run_metrics r using input
-        where r.job_log_id = input.job_log_id and r.source = input.source
+        delete from run_metrics r
+        where r.job_log_id = any(array(select job_log_id from input))
+          and exists (select 1 from input where (input.job_log_id, input.source) = (r.job_log_id, r.source))
           and not exists (select 1 from metric_input m where (m.job_log_id, m.source, m.metric) = (r.job_log_id, r.source, r.metric))
       ), metrics as (
         insert into run_metrics (job_log_id, source, metric, value)
@@ -193,7 +195,7 @@ export class RunWriter {
           as i(id int, client text, business_date date, total bigint, "limit" bigint, counts jsonb, message text, started_at timestamptz, lines jsonb, metrics jsonb)
       ), runs as materialized (
         -- Row locks in id order: concurrent batches that share runs wait for each other, never deadlock.
-        select id from job_logs where id in (select id from input) and status in (${RUN_STATUS.pending}, ${RUN_STATUS.processing})
+        select id from job_logs where id = any(array(select id from input)) and status in (${RUN_STATUS.pending}, ${RUN_STATUS.processing})
         order by id for no key update
       ), finished as (
         update job_logs set status = ${RUN_STATUS.success}, message = input.message, finished_at = now(), updated_at = now(),
