@@ -38,7 +38,9 @@ async function productWorkers(): Promise<() => Promise<void>> {
   const app = await openApp(config, logger, { migrate: false, redisRole: 'worker' });
   const running = await startRoles(app, ['worker']);
   return async () => {
-    await running.stop(true);
+    // Graceful, as a SIGTERM is: every run is stored by now, and a forced stop would close the pool
+    // under the last runs' anomaly checks (postgres.js then reopens connections to serve them).
+    await running.stop(false);
     await app.close();
   };
 }
@@ -74,4 +76,5 @@ const report: WorkerReport = { finishedAt: Date.now(), rss };
 await stop();
 await sql.end();
 connection.disconnect();
-process.stdout.write(`${JSON.stringify(report)}\n`);
+// Exits explicitly once stopped, as the `start` command does after its shutdown.
+process.stdout.write(`${JSON.stringify(report)}\n`, () => process.exit(0));
