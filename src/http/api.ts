@@ -77,8 +77,7 @@ export function createApiRouter(app: AppContext, audit: AuditRepository, auth: A
   });
   router.get('/runs/:ref', async (request, response) => {
     const run = await findRunByPath(app.producer, String(request.params.ref));
-    const detail = await app.runs.getDetail(run.name);
-    if (!detail) throw new HttpError(404, 'NOT_FOUND', `run ${run.name} not found`);
+    const detail = await app.runs.detailOf(run);
     response.json({
       run: runSummary({ ...detail.run, total: detail.total?.total ?? null, limit: detail.total?.limit ?? null }),
       counts: detail.counts.map((count) => ({ source: count.source, count: count.count, durationMs: count.durationMs, breakdown: count.breakdown })),

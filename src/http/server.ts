@@ -140,8 +140,7 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
   });
   web.get('/runs/:ref', requirePage, async (request, response) => {
     const run = await findRunByPath(app.producer, String(request.params.ref));
-    const detail = await app.runs.getDetail(run.name);
-    if (!detail) throw new HttpError(404, 'NOT_FOUND', `run ${run.name} not found`);
+    const detail = await app.runs.detailOf(run);
     const active = detail.run.status < 2;
     send(response, `Run ${run.name}`, runDetailPage({ detail, principal: principalOf(response), csrfToken: csrfFor(request, response) }), {
       ...(active ? { refreshSeconds: 2 } : {}),

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm
 import { runNameBase } from '../runs/names.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
+import { relatedOf, RUN_COLUMNS, runOf, type RunRecord, type RunRelatedRecord } from './run-rows.js';
 import { StatementBatcher } from './statement-batcher.js';
 import {
   countBreakdowns,
@@ -9,9 +10,7 @@ import {
   jobLogs,
   RUN_STATUS,
   RUN_STATUS_NAMES,
-  runMetrics,
   runStatusCounts,
-  sourceCounts,
   totals,
   type CountBreakdownRow,
   type DetailLevel,
@@ -159,6 +158,10 @@ function createdRun(input: NewRun, row: { id: number; name: string; created_at: 
   };
 }
 
+function nullableNumber(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
+}
+
 export function statusName(code: number): RunStatusName {
   return RUN_STATUS_NAMES.find((name) => RUN_STATUS[name] === code) ?? 'pending';
 }
@@ -255,30 +258,39 @@ export class RunsRepository {
   }
 
   async findByName(name: string): Promise<JobLog | undefined> {
-    const [run] = await this.db.select().from(jobLogs).where(eq(jobLogs.name, name)).limit(1);
-    return run;
+    const [run] = await queryRows<RunRecord>(this.db, sql`select ${RUN_COLUMNS} from job_logs where name = ${name}`);
+    return run ? runOf(run) : undefined;
   }
 
   async findById(id: number): Promise<JobLog | undefined> {
-    const [run] = await this.db.select().from(jobLogs).where(eq(jobLogs.id, id)).limit(1);
-    return run;
+    const [run] = await queryRows<RunRecord>(this.db, sql`select ${RUN_COLUMNS} from job_logs where id = ${id}`);
+    return run ? runOf(run) : undefined;
   }
 
   async getDetail(name: string): Promise<RunDetail | undefined> {
     const run = await this.findByName(name);
-    if (!run) return undefined;
-    const [details, counts, [total], retries, metrics] = await Promise.all([
-      this.db.select().from(jobLogDetails).where(eq(jobLogDetails.jobLogId, run.id)).orderBy(asc(jobLogDetails.createdAt), asc(jobLogDetails.id)),
-      this.db.select().from(sourceCounts).where(eq(sourceCounts.jobLogId, run.id)).orderBy(asc(sourceCounts.source)),
-      this.db.select().from(totals).where(eq(totals.jobLogId, run.id)).limit(1),
-      this.db
-        .select({ name: jobLogs.name, status: jobLogs.status, createdAt: jobLogs.createdAt })
-        .from(jobLogs)
-        .where(eq(jobLogs.retriedFrom, run.name))
-        .orderBy(asc(jobLogs.createdAt)),
-      this.db.select().from(runMetrics).where(eq(runMetrics.jobLogId, run.id)).orderBy(sql`${runMetrics.source} asc nulls first`, asc(runMetrics.metric)),
-    ]);
-    return { run, details, counts, total, retries, metrics };
+    return run ? this.detailOf(run) : undefined;
+  }
+
+  /** Everything a run's page shows besides the run itself, in one statement (one round trip). */
+  async detailOf(run: JobLog): Promise<RunDetail> {
+    const [related] = await queryRows<RunRelatedRecord>(
+      this.db,
+      sql`
+      select
+        (select coalesce(json_agg(json_build_object('id', id, 'jobLogId', job_log_id, 'level', level, 'source', source, 'message', message, 'createdAt', created_at) order by created_at, id), '[]')
+          from job_log_details where job_log_id = ${run.id}) as details,
+        (select coalesce(json_agg(json_build_object('id', id, 'jobLogId', job_log_id, 'source', source, 'count', count, 'breakdown', breakdown, 'fetchedAt', fetched_at, 'durationMs', duration_ms) order by source), '[]')
+          from source_counts where job_log_id = ${run.id}) as counts,
+        (select json_build_object('id', id, 'jobLogId', job_log_id, 'client', client, 'businessDate', business_date, 'total', total, 'limit', "limit", 'counts', counts, 'createdAt', created_at)
+          from totals where job_log_id = ${run.id}) as total,
+        (select coalesce(json_agg(json_build_object('name', name, 'status', status, 'createdAt', created_at) order by created_at), '[]')
+          from job_logs where retried_from = ${run.name}) as retries,
+        (select coalesce(json_agg(json_build_object('jobLogId', job_log_id, 'source', source, 'metric', metric, 'rule', rule, 'value', value) order by source nulls first, metric), '[]')
+          from run_metrics where job_log_id = ${run.id}) as metrics`,
+    );
+    if (!related) throw new Error(`run ${run.name}: its detail query returned no row`);
+    return { run, ...relatedOf(related) };
   }
 
   /** Keyset-paginated on (sort column, id): page 1,000 costs what page 1 costs. Newest first by default. */
@@ -296,15 +308,17 @@ export class RunsRepository {
       // A row comparison, not an OR of two conditions: Postgres turns it into one index range scan.
       conditions.push(sort.direction === 'desc' ? sql`(${column}, ${jobLogs.id}) < (${value}, ${page.cursor.id})` : sql`(${column}, ${jobLogs.id}) > (${value}, ${page.cursor.id})`);
     }
-    const order = sort.direction === 'desc' ? desc : asc;
-    const rows = await this.db
-      .select({ run: jobLogs, total: totals.total, limit: totals.limit })
-      .from(jobLogs)
-      .leftJoin(totals, eq(totals.jobLogId, jobLogs.id))
-      .where(conditions.length > 0 ? and(...conditions) : undefined)
-      .orderBy(order(column), order(jobLogs.id))
-      .limit(page.limit + 1);
-    const pageRows = rows.slice(0, page.limit).map(({ run, total, limit }) => ({ ...run, total, limit }));
+    const direction = sql.raw(sort.direction === 'desc' ? 'desc' : 'asc');
+    const rows = await queryRows<RunRecord & { total: number | string | null; limit: number | string | null }>(
+      this.db,
+      sql`
+      select ${RUN_COLUMNS}, totals.total, totals."limit"
+      from job_logs left join totals on totals.job_log_id = job_logs.id
+      ${conditions.length > 0 ? sql`where ${and(...conditions)}` : sql``}
+      order by ${column} ${direction}, job_logs.id ${direction}
+      limit ${page.limit + 1}`,
+    );
+    const pageRows = rows.slice(0, page.limit).map((row) => ({ ...runOf(row), total: nullableNumber(row.total), limit: nullableNumber(row.limit) }));
     const last = pageRows.at(-1);
     const nextCursor = rows.length > page.limit && last ? { value: sortValue(last, sort.column), id: last.id } : undefined;
     return { rows: pageRows, nextCursor };

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { queryRows } from '../../src/persistence/db.js';
 import { RunsRepository } from '../../src/persistence/runs-repository.js';
+import { schema } from '../../src/persistence/schema.js';
 import { RunWriter } from '../../src/persistence/writer.js';
 import { RUN_NAME_PATTERN } from '../../src/runs/names.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -259,5 +260,49 @@ describe('dailyTotals', () => {
       expect(rows.map((row) => [row.businessDate, row.total, row.runName])).toEqual(expected.map((row) => [row.business_date, row.total, row.run_name]));
     }
     expect((await runs.dailyTotals({ client: 'dt-a', since: '2024-01-01', until: '2024-01-07' })).every((row) => row.createdAt instanceof Date)).toBe(true);
+  });
+});
+
+describe('hand-mapped run reads', () => {
+  it('return what the query builder maps, field for field, for the run, its list row and its detail', async () => {
+    const { run: created } = await runs.createRun(newRun({ client: 'mapped', parameters: { sources: ['SPA'] }, businessDate: '2025-12-20' }));
+    await writer.recordSourceCount(created.id, { source: 'SPA', count: 1234, breakdown: { byStatus: { 'Ended OK': 1234 } }, metrics: { job_executions: 1234 }, durationMs: 12, line: 'SPA counted' });
+    await writer.completeRun(created.id, {
+      total: 1234,
+      limit: 48_500,
+      counts: { SPA: 1234 },
+      client: 'mapped',
+      businessDate: '2025-12-20',
+      message: 'total',
+      lines: [{ level: 'info', message: 'done' }],
+      metrics: [{ metric: 'job_executions', rule: 'sum', value: 1234 }],
+    });
+    const { run: retry } = await runs.createRun(newRun({ client: 'mapped', retriedFrom: created.name, retryCount: 1 }));
+
+    const [built] = await database.db.select().from(schema.jobLogs).where(eq(schema.jobLogs.id, created.id));
+    const run = await runs.findByName(created.name);
+    expect(run).toEqual(built);
+    expect(run?.createdAt).toBeInstanceOf(Date);
+
+    const page = await runs.listRuns({ client: 'mapped' }, { limit: 10 });
+    expect(page.rows.map((row) => row.name)).toEqual([retry.name, created.name]);
+    expect(page.rows[1]).toEqual({ ...built, total: 1234, limit: 48_500 });
+    expect(page.rows[0]).toMatchObject({ retriedFrom: created.name, retryCount: 1, total: null, limit: null });
+
+    if (!run) throw new Error('the run was not found');
+    const detail = await runs.detailOf(run);
+    expect(detail.details).toEqual(await database.db.select().from(schema.jobLogDetails).where(eq(schema.jobLogDetails.jobLogId, created.id)).orderBy(asc(schema.jobLogDetails.createdAt), asc(schema.jobLogDetails.id)));
+    expect(detail.counts).toEqual(await database.db.select().from(schema.sourceCounts).where(eq(schema.sourceCounts.jobLogId, created.id)));
+    expect(detail.total).toEqual((await database.db.select().from(schema.totals).where(eq(schema.totals.jobLogId, created.id)))[0]);
+    expect(detail.metrics).toEqual([
+      { jobLogId: created.id, source: null, metric: 'job_executions', rule: 'sum', value: 1234 },
+      { jobLogId: created.id, source: 'SPA', metric: 'job_executions', rule: null, value: 1234 },
+    ]);
+    expect(detail.retries).toEqual([{ name: retry.name, status: 0, createdAt: retry.createdAt }]);
+
+    const retried = await runs.findByName(retry.name);
+    if (!retried) throw new Error('the retry was not found');
+    const alone = await runs.detailOf(retried);
+    expect(alone).toMatchObject({ details: [{ message: 'queued' }], counts: [], total: undefined, retries: [], metrics: [] });
   });
 });
