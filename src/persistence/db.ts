@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { redactUrl, type Secret } from '../config/secret.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { schema } from './schema.js';
+import type { ParameterOrJSON, Sql, UnsafeQueryOptions } from 'postgres';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -60,7 +61,7 @@ async function openPostgres(url: string, maxConnections: number): Promise<Databa
   // process. Every structured value here travels as jsonb, so array types are never needed.
   const clientOptions = { max: maxConnections, onnotice: () => undefined, connect_timeout: 10, fetch_types: false } as const;
   const client = postgres(url, clientOptions);
-  const db = drizzle(client, { schema }) as unknown as Database;
+  const db = drizzle(withPreparedStatements(client), { schema }) as unknown as Database;
   return {
     db,
     kind: 'postgres',
@@ -80,6 +81,23 @@ async function openPostgres(url: string, maxConnections: number): Promise<Databa
     ping: () => pingDatabase(db, `Postgres at ${location}`, 'start Postgres or fix DATABASE_URL'),
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/**
+ * drizzle runs every query through postgres.js `unsafe` with `prepare: false` (unless the query was
+ * built with `.prepare(name)`). postgres.js then sends each parameterized query twice over: a
+ * describe, a wait for the answer, then the execution; and Postgres parses and plans it every
+ * time (planning the run list's page took 1.3 ms, running it 0.2 ms). Prepared, a statement is
+ * described once per connection and later runs are one round trip on a cached plan. The statement
+ * texts are a bounded set: batches travel as one JSON parameter, values are always parameters.
+ */
+function withPreparedStatements(client: Sql): Sql {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'unsafe') return Reflect.get(target, property, receiver) as unknown;
+      return (query: string, parameters?: ParameterOrJSON<never>[], options?: UnsafeQueryOptions) => target.unsafe(query, parameters, { ...options, prepare: true });
+    },
+  });
 }
 
 async function openPglite(dataDir: string): Promise<DatabaseHandle> {

@@ -1,0 +1,24 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/persistence/db.js';
+import { RunsRepository } from '../../src/persistence/runs-repository.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase({ maxConnections: 1 });
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+describe('Postgres statements', () => {
+  it('are prepared once per connection and reused, so later calls are neither parsed nor planned again', async () => {
+    const runs = new RunsRepository(database.db);
+    for (let call = 0; call < 3; call++) await runs.listRuns({ client: 'acme' }, { limit: 10 });
+    const prepared = await queryRows<{ statement: string }>(database.db, sql`select statement from pg_prepared_statements`);
+    const runList = prepared.filter((row) => row.statement.includes('left join totals on totals.job_log_id = job_logs.id'));
+    expect(runList).toHaveLength(1);
+  });
+});
