@@ -229,7 +229,7 @@ async function seed(db: Database, runs: number, detailsPerRun: number, log: (lin
   log(`  job_log_details: ${(runs * detailsPerRun).toLocaleString('en')} rows`);
   await db.execute(sql`insert into source_counts (job_log_id, source, count, duration_ms) select id, s, 20000, 120 from job_logs, unnest(array['SPA', 'UPCTM']) s`);
   await db.execute(sql`
-    insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at)
-    select id, client, business_date, 40000, 48500, '{"SPA": 20000, "UPCTM": 20000}', finished_at from job_logs where status = 3`);
+    insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at, run_name)
+    select id, client, business_date, 40000, 48500, '{"SPA": 20000, "UPCTM": 20000}', finished_at, name from job_logs where status = 3`);
   await db.execute(sql`vacuum analyze`);
 }

@@ -127,10 +127,10 @@ async function seed(db: Database): Promise<string> {
     from generate_series(1, ${Math.round(RUNS / 20)}) g, lateral (select ${start}::timestamptz + g * interval '100 minutes' + interval '7 seconds' as t) at`);
   // Cumulative counts: the share of the day's final figure grows with the local time of day.
   await db.execute(sql`
-    insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at)
-    select id, client, business_date, spa + upctm, 48500, jsonb_build_object('SPA', spa, 'UPCTM', upctm), created_at
+    insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at, run_name)
+    select id, client, business_date, spa + upctm, 48500, jsonb_build_object('SPA', spa, 'UPCTM', upctm), created_at, name
     from (
-      select j.id, j.client, j.business_date, j.created_at,
+      select j.id, j.name, j.client, j.business_date, j.created_at,
         round(22000 * share)::int as spa, round(18000 * share)::int as upctm
       from job_logs j, lateral (select extract(epoch from (j.created_at at time zone ${TIME_ZONE}) - j.business_date::timestamp) / 86400.0 as share) s
       where j.status = 3

@@ -282,7 +282,7 @@ export class RunsRepository {
           from job_log_details where job_log_id = ${run.id}) as details,
         (select coalesce(json_agg(json_build_object('id', id, 'jobLogId', job_log_id, 'source', source, 'count', count, 'breakdown', breakdown, 'fetchedAt', fetched_at, 'durationMs', duration_ms) order by source), '[]')
           from source_counts where job_log_id = ${run.id}) as counts,
-        (select json_build_object('id', id, 'jobLogId', job_log_id, 'client', client, 'businessDate', business_date, 'total', total, 'limit', "limit", 'counts', counts, 'createdAt', created_at)
+        (select json_build_object('id', id, 'jobLogId', job_log_id, 'client', client, 'businessDate', business_date, 'total', total, 'limit', "limit", 'counts', counts, 'runName', run_name, 'createdAt', created_at)
           from totals where job_log_id = ${run.id}) as total,
         (select coalesce(json_agg(json_build_object('name', name, 'status', status, 'createdAt', created_at) order by created_at), '[]')
           from job_logs where retried_from = ${run.name}) as retries,
@@ -341,14 +341,13 @@ export class RunsRepository {
       with newest as (
         select business_date as day from totals where ${ofClient} true ${fromSince} ${toUntil} order by business_date desc limit 1
       )
-      select calendar.day::date::text as business_date, latest.total::float8 as total, latest."limit"::float8 as "limit", job_logs.name as run_name, latest.created_at
+      select calendar.day::date::text as business_date, latest.total::float8 as total, latest."limit"::float8 as "limit", latest.run_name, latest.created_at
       from newest
       cross join lateral generate_series(newest.day::timestamp, (${firstDay})::timestamp, interval '-1 day') as calendar(day)
       cross join lateral (
-        select job_log_id, total, "limit", created_at from totals
+        select total, "limit", run_name, created_at from totals
         where ${ofClient} totals.business_date = calendar.day::date order by created_at desc limit 1
       ) latest
-      join job_logs on job_logs.id = latest.job_log_id
       order by calendar.day desc`,
     );
     return rows.map((row) => ({ businessDate: row.business_date, total: row.total, limit: row.limit, runName: row.run_name, createdAt: new Date(row.created_at) }));

@@ -201,10 +201,10 @@ export class RunWriter {
         update job_logs set status = ${RUN_STATUS.success}, message = input.message, finished_at = now(), updated_at = now(),
                started_at = coalesce(job_logs.started_at, input.started_at, now())
         from runs, input where job_logs.id = runs.id and input.id = runs.id
-        returning job_logs.id
+        returning job_logs.id, job_logs.name
       ), total as (
-        insert into totals (job_log_id, client, business_date, total, "limit", counts)
-        select input.id, input.client, input.business_date, input.total, input."limit", input.counts from finished join input using (id)
+        insert into totals (job_log_id, client, business_date, total, "limit", counts, run_name)
+        select input.id, input.client, input.business_date, input.total, input."limit", input.counts, finished.name from finished join input using (id)
         on conflict (job_log_id) do nothing
       ), metrics as (
         insert into run_metrics (job_log_id, metric, rule, value)

@@ -179,7 +179,7 @@ function restoreStatement(batch: ArchivedRun[]) {
       on conflict (name) do nothing
       returning id, name
     ),
-    matched as (select runs.id, input.entry from runs join input on input.entry->'run'->>'name' = runs.name),
+    matched as (select runs.id, runs.name, input.entry from runs join input on input.entry->'run'->>'name' = runs.name),
     details as (
       insert into job_log_details (job_log_id, level, source, message, created_at)
       select matched.id, d.level, d.source, d.message, d.created_at from matched, jsonb_populate_recordset(null::job_log_details, matched.entry->'details') d
@@ -197,8 +197,8 @@ function restoreStatement(batch: ArchivedRun[]) {
       select matched.id, m.source, m.metric, m.rule, m.value from matched, jsonb_populate_recordset(null::run_metrics, coalesce(matched.entry->'metrics', '[]')) m
     ),
     restored_totals as (
-      insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at)
-      select matched.id, t.client, t.business_date, t.total, t."limit", t.counts, t.created_at from matched, jsonb_populate_recordset(null::totals, matched.entry->'totals') t
+      insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at, run_name)
+      select matched.id, t.client, t.business_date, t.total, t."limit", t.counts, t.created_at, matched.name from matched, jsonb_populate_recordset(null::totals, matched.entry->'totals') t
     )
     select count(*)::int as restored from runs`;
 }

@@ -230,8 +230,8 @@ describe('dailyTotals', () => {
           const { run: created } = await runs.createRun(newRun({ client, businessDate: day }));
           const at = new Date(Date.parse(`${day}T06:00:00Z`) + ((sequence * 7919) % 50_000) * 1000);
           await database.db.execute(sql`
-            insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at)
-            values (${created.id}, ${client}, ${day}::date, ${sequence}, 100000, '{}', ${at.toISOString()}::timestamptz)`);
+            insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at, run_name)
+            values (${created.id}, ${client}, ${day}::date, ${sequence}, 100000, '{}', ${at.toISOString()}::timestamptz, ${created.name})`);
         }
       }
     }

@@ -26,7 +26,7 @@ async function seed(): Promise<void> {
     insert into count_breakdowns (job_log_id, source, dimension, key, count) select id, 'SPA', 'status', 'Ended OK', 20000 from job_logs;
     insert into run_metrics (job_log_id, source, metric, value) select id, 'SPA', 'failed', 3 from job_logs;
     insert into run_metrics (job_log_id, metric, rule, value) select id, 'failed', 'sum', 3 from job_logs where status = 3;
-    insert into totals (job_log_id, client, business_date, total, "limit", counts) select id, 'acme', business_date, 20000, 48500, '{"SPA": 20000}' from job_logs where status = 3`);
+    insert into totals (job_log_id, client, business_date, total, "limit", counts, run_name) select id, 'acme', business_date, 20000, 48500, '{"SPA": 20000}', name from job_logs where status = 3`);
   await database.db.execute(sql`
     insert into job_logs (name, client, status, trigger, business_date, created_at) values
       ('20250101000000_900001', 'acme', 1, 'schedule', '2025-01-01', '2025-01-01'),

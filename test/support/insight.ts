@@ -33,13 +33,13 @@ export async function seedSuccessfulRuns(db: Database, runs: readonly SeededRun[
       with job as (
         insert into job_logs (name, client, status, trigger, message, business_date, created_at, updated_at, started_at, finished_at)
         values (${name}, ${run.client ?? 'default'}, 3, 'schedule', 'seeded', ${run.businessDate}::date, ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz)
-        returning id
+        returning id, name
       ), counts as (
         insert into source_counts (job_log_id, source, count, duration_ms, fetched_at)
         select job.id, c.key, c.value::bigint, 1, ${at}::timestamptz from job, jsonb_each_text(${JSON.stringify(run.counts)}::jsonb) c
       ), total as (
-        insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at)
-        select id, ${run.client ?? 'default'}, ${run.businessDate}::date, ${total}, ${run.limit ?? 48_500}, ${JSON.stringify(run.counts)}::jsonb, ${at}::timestamptz from job
+        insert into totals (job_log_id, client, business_date, total, "limit", counts, created_at, run_name)
+        select id, ${run.client ?? 'default'}, ${run.businessDate}::date, ${total}, ${run.limit ?? 48_500}, ${JSON.stringify(run.counts)}::jsonb, ${at}::timestamptz, name from job
       ), breakdowns as (
         insert into count_breakdowns (job_log_id, source, dimension, key, count)
         select job.id, b.source, b.dimension, b.key, b.count from job, jsonb_to_recordset(${JSON.stringify(run.breakdowns ?? [])}::jsonb) as b(source text, dimension text, key text, count int)
