@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { queryRows } from '../../src/persistence/db.js';
+import { openDatabase, queryRows } from '../../src/persistence/db.js';
 import { RunsRepository } from '../../src/persistence/runs-repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -20,5 +20,17 @@ describe('Postgres statements', () => {
     const prepared = await queryRows<{ statement: string }>(database.db, sql`select statement from pg_prepared_statements`);
     const runList = prepared.filter((row) => row.statement.includes('left join totals on totals.job_log_id = job_logs.id'));
     expect(runList).toHaveLength(1);
+  });
+
+  it('are not prepared when the URL says prepare=false (PgBouncer in transaction mode)', async () => {
+    const unprepared = await openDatabase({ url: `${database.url}?prepare=false`, dataDir: '/nonexistent', maxConnections: 1 });
+    try {
+      const runs = new RunsRepository(unprepared.db);
+      for (let call = 0; call < 3; call++) await runs.listRuns({ client: 'acme' }, { limit: 10 });
+      const prepared = await queryRows<{ statement: string }>(unprepared.db, sql`select statement from pg_prepared_statements`);
+      expect(prepared).toEqual([]);
+    } finally {
+      await unprepared.close();
+    }
   });
 });
