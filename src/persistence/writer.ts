@@ -151,6 +151,8 @@ export class RunWriter {
         on conflict (job_log_id, source) do update
           set count = excluded.count, breakdown = excluded.breakdown, duration_ms = excluded.duration_ms, fetched_at = now()
       ), stale as (
+        -- Rows found by key (= any(array)), not by a join: jsonb_to_recordset is estimated at 100 rows,
+        -- and a join planned on that scanned all of count_breakdowns and run_metrics for one count.
         delete from count_breakdowns c
         where c.job_log_id = any(array(select job_log_id from input))
           and exists (select 1 from input where (input.job_log_id, input.source) = (c.job_log_id, c.source))
