@@ -63,11 +63,16 @@ export class InsightRepository {
    * created_at, DST included, since Postgres converts the wall time).
    */
   async sameHourHistory(query: SameHourHistoryQuery): Promise<Record<string, number>[]> {
+    // The day count and run limit are written into the text (config integers, the same for every
+    // call): as parameters, the generic plan's row estimates were so far off that Postgres planned
+    // the prepared statement again on every run (0.21 ms planning for 0.11 ms running).
+    const lookbackDays = sql.raw(String(Math.trunc(query.lookbackDays)));
+    const runs = sql.raw(String(Math.trunc(query.runs)));
     const rows = await queryRows<{ counts: Record<string, number> }>(
       this.db,
       sql`
       select recent.counts
-      from generate_series(0, ${query.lookbackDays}::int) as back(days)
+      from generate_series(0, ${lookbackDays}) as back(days)
       cross join lateral (select ${query.businessDate}::date - back.days as day) as d
       cross join lateral (
         select t.created_at, t.counts from totals t
@@ -77,10 +82,10 @@ export class InsightRepository {
           and t.created_at < ${query.before.toISOString()}::timestamptz
           and t.job_log_id <> ${query.excludeRunId}
         order by t.created_at desc
-        limit ${query.runs}
+        limit ${runs}
       ) as recent
       order by recent.created_at desc
-      limit ${query.runs}`,
+      limit ${runs}`,
     );
     return rows.map((row) => row.counts);
   }
