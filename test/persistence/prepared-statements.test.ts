@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 describe('Postgres statements', () => {
-  it('are prepared once per connection and reused, so later calls are neither parsed nor planned again', async () => {
+  it('are prepared once per connection and reused: later calls skip the describe round trip and the parse', async () => {
     const runs = new RunsRepository(database.db);
     for (let call = 0; call < 3; call++) await runs.listRuns({ client: 'acme' }, { limit: 10 });
     const prepared = await queryRows<{ statement: string }>(database.db, sql`select statement from pg_prepared_statements`);
