@@ -6,14 +6,12 @@ import { relatedOf, RUN_COLUMNS, runOf, type RunRecord, type RunRelatedRecord } 
 import { StatementBatcher } from './statement-batcher.js';
 import {
   countBreakdowns,
-  jobLogDetails,
   jobLogs,
   RUN_STATUS,
   RUN_STATUS_NAMES,
   runStatusCounts,
   totals,
   type CountBreakdownRow,
-  type DetailLevel,
   type JobLog,
   type JobLogDetail,
   type RunMetricRow,
@@ -399,9 +397,5 @@ export class RunsRepository {
       .from(countBreakdowns)
       .where(eq(countBreakdowns.jobLogId, jobLogId))
       .orderBy(asc(countBreakdowns.source), asc(countBreakdowns.dimension), desc(countBreakdowns.count), asc(countBreakdowns.key));
-  }
-
-  async addDetail(jobLogId: number, level: DetailLevel, message: string, source?: string): Promise<void> {
-    await this.db.insert(jobLogDetails).values({ jobLogId, level, message: clampDetail(message), source: source ?? null });
   }
 }
