@@ -127,7 +127,7 @@ interface Subjects {
 async function pickSubjects(db: Database, runs: number): Promise<Subjects> {
   const [deep] = await queryRows<{ created_at: string | Date; id: number }>(db, sql`select created_at, id from job_logs order by created_at desc, id desc offset ${Math.floor(runs * 0.9)} limit 1`);
   const [middle] = await queryRows<{ name: string; created_at: string | Date }>(db, sql`select name, created_at from job_logs order by id offset ${Math.floor(runs / 2)} limit 1`);
-  const [latest] = await queryRows<{ business_date: string }>(db, sql`select max(business_date)::text as business_date from totals`);
+  const [latest] = await queryRows<{ business_date: string }>(db, sql`select max(business_date)::text as business_date from daily_figures`);
   if (!deep || !middle || !latest) throw new Error('the seed produced no runs');
   const dayStart = new Date(middle.created_at);
   dayStart.setUTCHours(0, 0, 0, 0);

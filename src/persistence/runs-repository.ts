@@ -5,6 +5,7 @@ import { queryRows, type Database } from './db.js';
 import { relatedOf, RUN_COLUMNS, runOf, type RunRecord, type RunRelatedRecord } from './run-rows.js';
 import { StatementBatcher } from './statement-batcher.js';
 import {
+  ALL_CLIENTS,
   countBreakdowns,
   jobLogs,
   RUN_STATUS,
@@ -323,30 +324,23 @@ export class RunsRepository {
   }
 
   /**
-   * The latest successful total of each business date, newest date first, over at most `days`
-   * calendar days ending at the newest date that has a total (and within since/until). One index
-   * probe per calendar day, so a year costs 365 probes whatever the number of runs per day
-   * (DISTINCT ON read every total of the range).
+   * Each business date's figure (its latest successful total), newest date first, over at most
+   * `days` calendar days ending at the newest date that has one (and within since/until): one
+   * range of daily_figures, which triggers keep in step with totals.
    */
   async dailyTotals(filters: { client?: string | undefined; since?: string | undefined; until?: string | undefined }, days = 366): Promise<DailyTotal[]> {
-    const ofClient = filters.client ? sql`client = ${filters.client} and` : sql``;
+    const scope = filters.client ?? ALL_CLIENTS;
     const fromSince = filters.since ? sql`and business_date >= ${filters.since}::date` : sql``;
     const toUntil = filters.until ? sql`and business_date <= ${filters.until}::date` : sql``;
-    const firstDay = filters.since ? sql`greatest(newest.day - ${days - 1}::int, ${filters.since}::date)` : sql`newest.day - ${days - 1}::int`;
+    const inRange = sql`client = ${scope} ${fromSince} ${toUntil}`;
+    // The newest date as a scalar subquery: computed once, whatever the planner guesses of the range.
     const rows = await queryRows<{ business_date: string; total: number; limit: number; run_name: string; created_at: string | Date }>(
       this.db,
       sql`
-      with newest as (
-        select business_date as day from totals where ${ofClient} true ${fromSince} ${toUntil} order by business_date desc limit 1
-      )
-      select calendar.day::date::text as business_date, latest.total::float8 as total, latest."limit"::float8 as "limit", latest.run_name, latest.created_at
-      from newest
-      cross join lateral generate_series(newest.day::timestamp, (${firstDay})::timestamp, interval '-1 day') as calendar(day)
-      cross join lateral (
-        select total, "limit", run_name, created_at from totals
-        where ${ofClient} totals.business_date = calendar.day::date order by created_at desc limit 1
-      ) latest
-      order by calendar.day desc`,
+      select business_date::text as business_date, total::float8 as total, "limit"::float8 as "limit", run_name, created_at
+      from daily_figures
+      where ${inRange} and business_date > (select max(business_date) from daily_figures where ${inRange}) - ${days}::int
+      order by business_date desc`,
     );
     return rows.map((row) => ({ businessDate: row.business_date, total: row.total, limit: row.limit, runName: row.run_name, createdAt: new Date(row.created_at) }));
   }

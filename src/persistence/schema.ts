@@ -165,10 +165,9 @@ export const totals = pgTable(
   },
   (table) => [
     uniqueIndex('totals_job_log_id_key').on(table.jobLogId),
-    // The daily series steps from date to date through these two (per client, or over all clients).
-    // Their trailing columns are what it shows, so each day is one index-only probe.
+    // A client's totals by date and time: the anomaly read, the day curves and, when a total is
+    // deleted, finding its date's figure again.
     index('totals_client_business_date_idx').on(table.client, table.businessDate, table.createdAt, table.total, table.limit, table.runName),
-    index('totals_business_date_created_at_idx').on(table.businessDate, table.createdAt, table.total, table.limit, table.runName),
     check('totals_within_limit', sql`${table.total} >= 0 and ${table.total} <= ${table.limit}`),
   ],
 );
@@ -204,6 +203,30 @@ export const anomalies = pgTable(
     index('anomalies_client_business_date_idx').on(table.client, table.businessDate, table.createdAt, table.id),
     check('anomalies_kind_values', sql`${table.kind} in ('count', 'ratio')`),
   ],
+);
+
+/** What `daily_figures.client` holds for the figure over all clients (client names start with a letter). */
+export const ALL_CLIENTS = '*';
+
+/**
+ * Each business date's figure: its latest successful total (by created_at, then run id), per
+ * client and over all clients (`ALL_CLIENTS`). Triggers on totals keep it exact inside every write,
+ * so a year of daily figures is one range of this small table instead of a probe per day.
+ */
+export const dailyFigures = pgTable(
+  'daily_figures',
+  {
+    client: text('client').notNull(),
+    businessDate: date('business_date', { mode: 'string' }).notNull(),
+    jobLogId: integer('job_log_id').notNull(),
+    runName: varchar('run_name', { length: 32 }).notNull(),
+    total: bigint('total', { mode: 'number' }).notNull(),
+    limit: bigint('limit', { mode: 'number' }).notNull(),
+    counts: jsonb('counts').$type<Record<string, number>>().notNull(),
+    /** The total's created_at. */
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.client, table.businessDate] }), index('daily_figures_business_date_idx').on(table.businessDate)],
 );
 
 /** Next free `_N` suffix per creation second: one atomic upsert instead of probing names. */
@@ -245,7 +268,7 @@ export const auditLog = pgTable(
   (table) => [index('audit_log_at_idx').on(table.at, table.id)],
 );
 
-export const schema = { jobLogs, jobLogDetails, sourceCounts, countBreakdowns, runMetrics, totals, anomalies, runNameCounters, runStatusCounts, auditLog };
+export const schema = { jobLogs, jobLogDetails, sourceCounts, countBreakdowns, runMetrics, totals, dailyFigures, anomalies, runNameCounters, runStatusCounts, auditLog };
 export type JobLog = typeof jobLogs.$inferSelect;
 export type JobLogDetail = typeof jobLogDetails.$inferSelect;
 export type SourceCount = typeof sourceCounts.$inferSelect;
