@@ -89,15 +89,19 @@ async function openPostgres(url: string, maxConnections: number): Promise<Databa
  * describe, a wait for the answer, then the execution; and Postgres parses and plans it every
  * time. Prepared, a statement is described and parsed once per connection, later runs are one
  * round trip, and Postgres reuses a generic plan where it judges it as good as a fresh one (the
- * writer's batches, the anomaly read); the run list, whose best index depends on the filter
- * values, still gets a plan per call. The statement texts are a bounded set: batches travel as
- * one JSON parameter, values are always parameters.
+ * writer's batches, the anomaly read, the unfiltered run list); the run list filtered by client,
+ * status or job, whose best index depends on the values, still gets a plan per call. The
+ * statement texts are a bounded set: batches travel as one JSON parameter, values are parameters
+ * (and the few integers written into a text come from small fixed sets).
  */
 function withPreparedStatements(client: Sql): Sql {
+  // simple: false as well, an option postgres.js's types leave out: it otherwise sends a query
+  // without parameters as a simple query, which is parsed and planned every time, never prepared.
+  const PREPARED = { prepare: true, simple: false } as UnsafeQueryOptions;
   return new Proxy(client, {
     get(target, property, receiver) {
       if (property !== 'unsafe') return Reflect.get(target, property, receiver) as unknown;
-      return (query: string, parameters?: ParameterOrJSON<never>[], options?: UnsafeQueryOptions) => target.unsafe(query, parameters, { ...options, prepare: true });
+      return (query: string, parameters?: ParameterOrJSON<never>[], options?: UnsafeQueryOptions) => target.unsafe(query, parameters, { ...options, ...PREPARED });
     },
   });
 }

@@ -216,6 +216,24 @@ describe('listRuns', () => {
     } while (cursor);
     expect(names.sort()).toEqual(['20251216090000_100', '20251216090000_400', '20251216090000_700', '20251216090000_900']);
   });
+
+  it('pages exactly when a page size is read as a larger cached size (unfiltered lists)', async () => {
+    await database.db.execute(sql`insert into job_logs (name, job, client, parameters, trigger, business_date, created_at)
+      select '2030010100000' || lpad(g::text, 1, '0') || '_' || g, 'license-count', 'default', '{}'::jsonb, 'manual', '2030-01-01', timestamptz '2030-01-01 00:00:00+00' + g * interval '1 second'
+      from generate_series(1, 23) g`);
+    const window = { since: new Date('2030-01-01T00:00:00Z'), until: new Date('2030-01-02T00:00:00Z') };
+    const sizes: number[] = [];
+    const seen = new Set<string>();
+    let cursor;
+    do {
+      const page = await runs.listRuns(window, { limit: 7, cursor });
+      sizes.push(page.rows.length);
+      for (const row of page.rows) seen.add(row.name);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(sizes).toEqual([7, 7, 7, 2]);
+    expect(seen.size).toBe(23);
+  });
 });
 
 describe('dailyTotals', () => {

@@ -19,14 +19,17 @@ async function seed(): Promise<void> {
     insert into job_logs (name, client, status, trigger, business_date, created_at, finished_at)
     select '20250101000000_' || g, 'acme', case when g % 10 = 0 then 2 else 3 end, 'schedule', date '2025-01-01', timestamptz '2025-01-01' + g * interval '1 second', timestamptz '2025-01-01' + g * interval '1 second'
     from generate_series(1, ${OLD_RUNS}) g`);
-  await database.db.execute(sql`
-    insert into job_log_details (job_log_id, level, message) select id, 'info', 'SPA: 20,000 job executions in 12 ms' from job_logs;
-    insert into job_log_details (job_log_id, level, message) select id, 'info', 'Run succeeded' from job_logs;
-    insert into source_counts (job_log_id, source, count, duration_ms) select id, 'SPA', 20000, 12 from job_logs;
-    insert into count_breakdowns (job_log_id, source, dimension, key, count) select id, 'SPA', 'status', 'Ended OK', 20000 from job_logs;
-    insert into run_metrics (job_log_id, source, metric, value) select id, 'SPA', 'failed', 3 from job_logs;
-    insert into run_metrics (job_log_id, metric, rule, value) select id, 'failed', 'sum', 3 from job_logs where status = 3;
-    insert into totals (job_log_id, client, business_date, total, "limit", counts, run_name) select id, 'acme', business_date, 20000, 48500, '{"SPA": 20000}', name from job_logs where status = 3`);
+  // One statement per call: every query is prepared, and a prepared statement holds one command.
+  for (const statement of [
+    sql`insert into job_log_details (job_log_id, level, message) select id, 'info', 'SPA: 20,000 job executions in 12 ms' from job_logs`,
+    sql`insert into job_log_details (job_log_id, level, message) select id, 'info', 'Run succeeded' from job_logs`,
+    sql`insert into source_counts (job_log_id, source, count, duration_ms) select id, 'SPA', 20000, 12 from job_logs`,
+    sql`insert into count_breakdowns (job_log_id, source, dimension, key, count) select id, 'SPA', 'status', 'Ended OK', 20000 from job_logs`,
+    sql`insert into run_metrics (job_log_id, source, metric, value) select id, 'SPA', 'failed', 3 from job_logs`,
+    sql`insert into run_metrics (job_log_id, metric, rule, value) select id, 'failed', 'sum', 3 from job_logs where status = 3`,
+    sql`insert into totals (job_log_id, client, business_date, total, "limit", counts, run_name) select id, 'acme', business_date, 20000, 48500, '{"SPA": 20000}', name from job_logs where status = 3`,
+  ])
+    await database.db.execute(statement);
   await database.db.execute(sql`
     insert into job_logs (name, client, status, trigger, business_date, created_at) values
       ('20250101000000_900001', 'acme', 1, 'schedule', '2025-01-01', '2025-01-01'),

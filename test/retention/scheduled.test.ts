@@ -43,10 +43,13 @@ beforeAll(async () => {
     insert into job_logs (name, client, status, trigger, business_date, created_at, finished_at)
     select '20250101000000_' || g, 'acme', 3, 'schedule', date '2025-01-01', now() - interval '200 days', now() - interval '200 days'
     from generate_series(1, ${OLD_RUNS}) g`);
-  await harness.database.db.execute(sql`
-    insert into job_log_details (job_log_id, level, message) select id, 'info', 'Run succeeded' from job_logs;
-    insert into run_metrics (job_log_id, source, metric, value) select id, 'SPA', 'job_executions', 10 from job_logs;
-    insert into totals (job_log_id, client, business_date, total, "limit", counts, run_name) select id, 'acme', business_date, 10, 48500, '{"SPA": 10}', name from job_logs`);
+  // One statement per call: every query is prepared, and a prepared statement holds one command.
+  for (const statement of [
+    sql`insert into job_log_details (job_log_id, level, message) select id, 'info', 'Run succeeded' from job_logs`,
+    sql`insert into run_metrics (job_log_id, source, metric, value) select id, 'SPA', 'job_executions', 10 from job_logs`,
+    sql`insert into totals (job_log_id, client, business_date, total, "limit", counts, run_name) select id, 'acme', business_date, 10, 48500, '{"SPA": 10}', name from job_logs`,
+  ])
+    await harness.database.db.execute(statement);
   await harness.database.db.execute(sql`
     insert into job_logs (name, client, status, trigger, business_date, created_at) values
       ('20250101000000_900001', 'acme', 1, 'schedule', '2025-01-01', now() - interval '200 days'),
