@@ -9,6 +9,15 @@ describe('time', () => {
     expect(time(undefined)).toBe('');
   });
 
+  it('pads every field', () => {
+    expect(time(new Date('0005-01-02T03:04:05Z'))).toBe('0005-01-02 03:04:05');
+    expect(time(new Date('9999-12-31T23:59:59.999Z'))).toBe('9999-12-31 23:59:59');
+  });
+
+  it('refuses an invalid date, as toISOString does', () => {
+    expect(() => time(new Date(Number.NaN))).toThrow(RangeError);
+  });
+
   it('keeps the whole year of dates past 9999 and before year 0', () => {
     expect(time(new Date(Date.UTC(12_345, 0, 2, 3, 4, 5)))).toBe('+012345-01-02 03:04');
     expect(time(new Date(Date.UTC(-1, 0, 2, 3, 4, 5)))).toBe('-000001-01-02 03:04');
