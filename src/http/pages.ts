@@ -47,8 +47,11 @@ function twoDigits(value: number): string {
   return value < 10 ? `0${value}` : String(value);
 }
 
+/** Built once: every row of the run list shows one of these few. */
+const STATUS_CELLS = Object.fromEntries(RUN_STATUS_NAMES.map((status) => [status, html`<span class="status-${status}">${status}</span>`])) as Record<RunStatusName, SafeHtml>;
+
 function statusCell(status: RunStatusName): SafeHtml {
-  return html`<span class="status-${status}">${status}</span>`;
+  return STATUS_CELLS[status];
 }
 
 function totalCell(total: number | null, limit: number | null): SafeHtml | string {
