@@ -23,7 +23,8 @@ const totalsQuery = z.strictObject({
   to: z.iso.date().optional(),
 });
 
-function runSummary(row: RunListRow) {
+/** A run as the JSON API shows it. */
+export function runSummary(row: RunListRow) {
   return {
     name: row.name,
     id: toShortId(row.name),
@@ -36,11 +37,19 @@ function runSummary(row: RunListRow) {
     retryCount: row.retryCount,
     retriedFrom: row.retriedFrom,
     businessDate: row.businessDate,
-    createdAt: row.createdAt,
-    startedAt: row.startedAt,
-    finishedAt: row.finishedAt,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: isoOrNull(row.startedAt),
+    finishedAt: isoOrNull(row.finishedAt),
     message: row.message,
   };
+}
+
+/**
+ * The text JSON.stringify writes for a date, written here: stringify calling each Date's toJSON
+ * cost about as much as the rest of the run list's serialization.
+ */
+function isoOrNull(date: Date | null): string | null {
+  return date ? date.toISOString() : null;
 }
 
 /**

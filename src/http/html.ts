@@ -7,25 +7,31 @@ export class SafeHtml {
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const SPECIAL = /[&<>"']/;
+const SPECIALS = /[&<>"']/g;
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => ESCAPES[character] ?? character);
+  // Nearly every value (names, dates, counts) has nothing to escape, and one test is far cheaper than a replace.
+  if (!SPECIAL.test(text)) return text;
+  return text.replace(SPECIALS, (character) => ESCAPES[character] ?? character);
 }
 
 type Interpolation = SafeHtml | string | number | null | undefined | false | readonly Interpolation[];
 
 function render(value: Interpolation): string {
-  if (value === null || value === undefined || value === false) return '';
+  if (typeof value === 'string') return escapeHtml(value);
   if (value instanceof SafeHtml) return value.value;
-  if (Array.isArray(value)) return (value as readonly Interpolation[]).map(render).join('');
-  return escapeHtml(String(value));
+  // A number's text has no character to escape.
+  if (typeof value === 'number') return String(value);
+  if (value === null || value === undefined || value === false) return '';
+  let out = '';
+  for (const item of value) out += render(item);
+  return out;
 }
 
 /** Tagged template: every interpolation is escaped unless it is SafeHtml (or a list of them). */
 export function html(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
   let out = strings[0] ?? '';
-  values.forEach((value, index) => {
-    out += render(value) + (strings[index + 1] ?? '');
-  });
+  for (let index = 0; index < values.length; index++) out += render(values[index]) + (strings[index + 1] ?? '');
   return new SafeHtml(out);
 }

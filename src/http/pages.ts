@@ -26,12 +26,32 @@ const COLUMNS: { key: RunListQuery['sort'] | undefined; label: string; numeric?:
   { key: 'duration', label: 'Duration', numeric: true },
 ];
 
+/** `YYYY-MM-DD hh:mm:ss` in UTC; '' for no date. */
 export function time(date: Date | null | undefined): string {
-  return date ? date.toISOString().replace('T', ' ').slice(0, 19) : '';
+  if (!date) return '';
+  const year = date.getUTCFullYear();
+  // Reading the UTC fields costs half what toISOString does, which is left the years it writes
+  // signed and six digits long (and an invalid date, which it refuses).
+  if (!(year >= 0 && year <= 9999)) return isoTime(date);
+  const day = `${String(year).padStart(4, '0')}-${twoDigits(date.getUTCMonth() + 1)}-${twoDigits(date.getUTCDate())}`;
+  return `${day} ${twoDigits(date.getUTCHours())}:${twoDigits(date.getUTCMinutes())}:${twoDigits(date.getUTCSeconds())}`;
 }
 
+function isoTime(date: Date): string {
+  const iso = date.toISOString();
+  const separator = iso.indexOf('T');
+  return `${iso.slice(0, separator)} ${iso.slice(separator + 1, 19)}`;
+}
+
+function twoDigits(value: number): string {
+  return value < 10 ? `0${value}` : String(value);
+}
+
+/** Built once: every row of the run list shows one of these few. */
+const STATUS_CELLS = Object.fromEntries(RUN_STATUS_NAMES.map((status) => [status, html`<span class="status-${status}">${status}</span>`])) as Record<RunStatusName, SafeHtml>;
+
 function statusCell(status: RunStatusName): SafeHtml {
-  return html`<span class="status-${status}">${status}</span>`;
+  return STATUS_CELLS[status];
 }
 
 function totalCell(total: number | null, limit: number | null): SafeHtml | string {

@@ -37,11 +37,10 @@ export function isRunName(value: string): boolean {
 /** `20251215143022_2` → `251215-143022-2`, with `-client` appended for a non-default client. */
 export function toShortId(name: string, client?: string): string {
   if (!isRunName(name)) throw new InputError(`${name} is not a run name (expected YYYYMMDDhhmmss or YYYYMMDDhhmmss_N)`);
-  const [stamp = '', suffix] = name.split('_');
-  const parts = [`${stamp.slice(2, 8)}-${stamp.slice(8, 14)}`];
-  if (suffix !== undefined) parts.push(suffix);
-  if (client !== undefined && client !== 'default') parts.push(client);
-  return parts.join('-');
+  let id = `${name.slice(2, 8)}-${name.slice(8, 14)}`;
+  if (name.length > 14) id += `-${name.slice(15)}`;
+  if (client !== undefined && client !== 'default') id += `-${client}`;
+  return id;
 }
 
 export function detectRunRefFormat(input: string): RunRefFormat | undefined {
@@ -118,9 +117,38 @@ export function businessDateOf(at: Date, timeZone: string): string {
   return format.format(at);
 }
 
+/**
+ * Whether 14 digits `YYYYMMDDhhmmss` are a real UTC second, by arithmetic: pages check every run
+ * name they show, and building a Date and its ISO string for each cost more than the rest of the row.
+ * Years below 0100 are not: `Date.UTC` reads them as 19xx, so no run was ever named so.
+ */
 function isRealTimestamp(stamp: string): boolean {
-  const at = runNameTime(stamp);
-  return !Number.isNaN(at.getTime()) && runNameBase(at) === stamp;
+  const year = digitsAt(stamp, 0, 4);
+  const month = digitsAt(stamp, 4, 2);
+  const day = digitsAt(stamp, 6, 2);
+  return (
+    year >= 100 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth(year, month) &&
+    digitsAt(stamp, 8, 2) <= 23 &&
+    digitsAt(stamp, 10, 2) <= 59 &&
+    digitsAt(stamp, 12, 2) <= 59
+  );
+}
+
+/** The number `count` ASCII digits from `start` spell; the caller has checked they are digits. */
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let index = start; index < start + count; index++) value = value * 10 + text.charCodeAt(index) - 48;
+  return value;
+}
+
+/** Days in `month` (1-12) of `year` in the proleptic Gregorian calendar, as Date uses. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 function truncateForMessage(value: string): string {

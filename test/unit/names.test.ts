@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { businessDateOf, detectRunRefFormat, isRunName, parseRunRef, runNameBase, runNameWithSuffix, toShortId } from '../../src/runs/names.js';
+import { businessDateOf, detectRunRefFormat, isRunName, parseRunRef, RUN_NAME_PATTERN, runNameBase, runNameTime, runNameWithSuffix, toShortId } from '../../src/runs/names.js';
 
 describe('run names', () => {
   it('formats the UTC creation time as YYYYMMDDhhmmss', () => {
@@ -17,6 +17,42 @@ describe('run names', () => {
     expect(isRunName('2025121514302')).toBe(false);
     expect(isRunName('20251215143022_1a')).toBe(false);
   });
+
+  it.each([
+    ['day', '20250229120000', '20240229120000'],
+    ['century leap day', '21000229120000', '20000229120000'],
+    ['month', '20251301000000', '20251201000000'],
+    ['day of a 30-day month', '20250431000000', '20250430000000'],
+    ['hour', '20251215240000', '20251215230000'],
+    ['minute', '20251215236000', '20251215235900'],
+    ['second', '20251215235960', '20251215235959'],
+    ['year', '00991231235959', '01000101000000'],
+  ])('refuses the first impossible %s and accepts the last real one', (_part, impossible, real) => {
+    expect(isRunName(impossible)).toBe(false);
+    expect(isRunName(real)).toBe(true);
+  });
+
+  it('accepts exactly the stamps that survive a round trip through Date', () => {
+    const roundTrips = (stamp: string) => RUN_NAME_PATTERN.test(stamp) && runNameBase(runNameTime(stamp)) === stamp;
+    const two = (value: number) => String(value).padStart(2, '0');
+    const years = [0, 1, 99, 100, 101, 400, 1899, 1900, 1970, 2000, 2023, 2024, 2025, 2100, 2400, 9999];
+    for (const year of years) {
+      for (let month = 0; month <= 13; month++) {
+        for (let day = 0; day <= 32; day++) {
+          const stamp = `${String(year).padStart(4, '0')}${two(month)}${two(day)}235959`;
+          expect(isRunName(stamp), stamp).toBe(roundTrips(stamp));
+        }
+      }
+    }
+    for (let hour = 0; hour <= 99; hour += 1) {
+      for (const minute of [0, 59, 60, 99]) {
+        for (const second of [0, 59, 60, 99]) {
+          const stamp = `20251215${two(hour)}${two(minute)}${two(second)}`;
+          expect(isRunName(stamp), stamp).toBe(roundTrips(stamp));
+        }
+      }
+    }
+  });
 });
 
 describe('short ids', () => {
@@ -29,6 +65,12 @@ describe('short ids', () => {
     expect(parseRunRef('251215-143022-2')).toEqual({ name: '20251215143022_2', format: 'short-id' });
     expect(parseRunRef('251215-143022-2-acme')).toEqual({ name: '20251215143022_2', client: 'acme', format: 'short-id' });
     expect(parseRunRef('251215-143022-acme')).toEqual({ name: '20251215143022', client: 'acme', format: 'short-id' });
+  });
+
+  it('refuses anything but a run name with an InputError', () => {
+    for (const name of ['', '251215-143022', '20251215143022_', '20251215143022_x', '2025121514302', '20251315143022', '20250229000000', '20251215143022 ']) {
+      expect(() => toShortId(name), name).toThrow(InputError);
+    }
   });
 
   it('round-trips every suffix', () => {

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { listUrl } from '../../src/http/run-query.js';
+
+type Params = Parameters<typeof listUrl>[1];
+
+/** The plain definition: merge, drop empty and default values, encode as a form. */
+function referenceUrl(base: string, query: Params, changes: Params): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries({ ...query, ...changes })) {
+    if (value === undefined || value === null || value === '') continue;
+    if ((key === 'limit' && value === 50) || (key === 'sort' && value === 'created') || (key === 'dir' && value === 'desc')) continue;
+    for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
+  }
+  const text = params.toString();
+  return text ? `${base}?${text}` : base;
+}
+
+describe('listUrl', () => {
+  it('leaves out empty and default parameters', () => {
+    expect(listUrl('/runs', { sort: 'created', dir: 'desc', limit: 50, client: '' }, {})).toBe('/runs');
+    expect(listUrl('/runs', { sort: 'name', dir: 'desc' }, { sort: 'created' })).toBe('/runs');
+  });
+
+  it('overrides in place, removes with undefined and appends new parameters last', () => {
+    const query = { client: 'a b&c', status: ['error', 'success'], sort: 'name', dir: 'asc', limit: 100, cursor: 'WzEsMl0' } as const;
+    expect(listUrl('/runs', query, { cursor: undefined, status: 'error' })).toBe('/runs?client=a+b%26c&status=error&sort=name&dir=asc&limit=100');
+    expect(listUrl('/runs', { sort: 'name' }, { from: '2025-01-01', sort: 'job' })).toBe('/runs?sort=job&from=2025-01-01');
+    expect(listUrl('/runs', query, { status: undefined, client: undefined, cursor: undefined, sort: 'created', dir: 'desc', limit: 50 })).toBe('/runs');
+  });
+
+  it('agrees with merging the two objects, over many combinations', () => {
+    const choices: Record<string, unknown[]> = {
+      client: [undefined, '', 'acme', 'a b/ü?&=#+', '\u{1F600}'],
+      status: [undefined, 'error', ['pending', 'success'], []],
+      job: [undefined, 'license-count'],
+      from: [undefined, '2025-01-01'],
+      sort: [undefined, 'created', 'name', 'total'],
+      dir: [undefined, 'asc', 'desc'],
+      limit: [undefined, 50, 200],
+      cursor: [undefined, 'WyIyMDI1Il0'],
+    };
+    const keys = Object.keys(choices);
+    let seed = 3;
+    const pick = () => {
+      const params: Record<string, unknown> = {};
+      for (const key of keys) {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        const options = choices[key] ?? [];
+        // Absent keys and keys present as undefined both occur: the two differ for an override.
+        if (seed % 3 !== 0) params[key] = options[seed % options.length];
+      }
+      return params as Params;
+    };
+    for (let sample = 0; sample < 3000; sample++) {
+      const query = pick();
+      const changes = pick();
+      expect(listUrl('/runs', query, changes)).toBe(referenceUrl('/runs', query, changes));
+    }
+  });
+});
