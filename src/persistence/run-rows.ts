@@ -33,6 +33,29 @@ export interface RunRecord {
 
 /** A `RUN_COLUMNS` row as drizzle would have mapped it; the drivers differ in what they parse. */
 export function runOf(record: RunRecord): JobLog {
+  return runWith(record, {});
+}
+
+/** A run-list row: the run and its total. */
+export interface RunListRow extends JobLog {
+  total: number | null;
+  limit: number | null;
+}
+
+export interface RunListRecord extends RunRecord {
+  total: number | string | null;
+  limit: number | string | null;
+}
+
+export function runListRowOf(record: RunListRecord): RunListRow {
+  return runWith(record, { total: nullableNumber(record.total), limit: nullableNumber(record.limit) });
+}
+
+/**
+ * The run's fields and `extra` in one object literal: spreading a mapped run into a new object
+ * cost 6-9 µs a row, most of a 50-row page's mapping.
+ */
+function runWith<Extra extends object>(record: RunRecord, extra: Extra): JobLog & Extra {
   return {
     id: Number(record.id),
     name: record.name,
@@ -50,7 +73,12 @@ export function runOf(record: RunRecord): JobLog {
     updatedAt: new Date(record.updated_at),
     startedAt: optionalDate(record.started_at),
     finishedAt: optionalDate(record.finished_at),
+    ...extra,
   };
+}
+
+function nullableNumber(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
 }
 
 /** A run's related rows as one statement returns them: JSON arrays with the schema's field names. */

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm
 import { runNameBase } from '../runs/names.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
-import { relatedOf, RUN_COLUMNS, runOf, type RunRecord, type RunRelatedRecord } from './run-rows.js';
+import { relatedOf, RUN_COLUMNS, runListRowOf, runOf, type RunListRecord, type RunListRow, type RunRecord, type RunRelatedRecord } from './run-rows.js';
 import { StatementBatcher } from './statement-batcher.js';
 import {
   ALL_CLIENTS,
@@ -85,10 +85,7 @@ export interface RunCursor {
   id: number;
 }
 
-export interface RunListRow extends JobLog {
-  total: number | null;
-  limit: number | null;
-}
+export type { RunListRow } from './run-rows.js';
 
 export interface LatestTotal {
   client: string;
@@ -165,10 +162,6 @@ function createdRun(input: NewRun, row: { id: number; name: string; created_at: 
       createdAt: new Date(row.created_at),
     },
   };
-}
-
-function nullableNumber(value: number | string | null): number | null {
-  return value === null ? null : Number(value);
 }
 
 export function statusName(code: number): RunStatusName {
@@ -321,7 +314,7 @@ export class RunsRepository {
     const skewedFilter = Boolean(filters.client || filters.job || (filters.status && filters.status.length > 0));
     const cachedRead = skewedFilter ? undefined : CACHED_PAGE_READS.find((size) => size >= page.limit);
     const limit = cachedRead === undefined ? sql`${page.limit + 1}` : sql.raw(String(cachedRead + 1));
-    const rows = await queryRows<RunRecord & { total: number | string | null; limit: number | string | null }>(
+    const rows = await queryRows<RunListRecord>(
       this.db,
       sql`
       select ${RUN_COLUMNS}, totals.total, totals."limit"
@@ -330,7 +323,7 @@ export class RunsRepository {
       order by ${column} ${direction}, job_logs.id ${direction}
       limit ${limit}`,
     );
-    const pageRows = rows.slice(0, page.limit).map((row) => ({ ...runOf(row), total: nullableNumber(row.total), limit: nullableNumber(row.limit) }));
+    const pageRows = rows.slice(0, page.limit).map(runListRowOf);
     const last = pageRows.at(-1);
     const nextCursor = rows.length > page.limit && last ? { value: sortValue(last, sort.column), id: last.id } : undefined;
     return { rows: pageRows, nextCursor };
