@@ -36,6 +36,10 @@ $$;--> statement-breakpoint
 -- first, then over all clients from the per-client figures.
 CREATE FUNCTION totals_lower_daily_figures() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- The figures it may change, locked first and in key order, as the insert trigger
+  -- locks them: a deletion and a store of the same date wait for each other, never deadlock.
+  PERFORM 1 FROM daily_figures f JOIN old_rows ON old_rows.job_log_id = f.job_log_id
+    ORDER BY f.client, f.business_date FOR UPDATE OF f;
   INSERT INTO daily_figures AS f (client, business_date, job_log_id, run_name, total, "limit", counts, created_at)
     SELECT gone.client, gone.business_date, latest.job_log_id, latest.run_name, latest.total, latest."limit", latest.counts, latest.created_at
     FROM daily_figures gone

@@ -96,6 +96,24 @@ describe('daily figures', () => {
     expect(await figures()).toEqual(await expectedFigures());
   });
 
+  it('stay exact, without deadlocks, when deletions and stores of the same dates run at once', async () => {
+    const days = ['2025-06-01', '2025-06-02', '2025-06-03'];
+    const clients = ['d-a', 'd-b'];
+    const storeRound = async (minute: number) => {
+      for (const client of clients) for (const day of days) await storeTotals(client, day, [minute]);
+    };
+    await storeRound(0);
+    for (let round = 1; round <= 40; round++) {
+      // Each statement touches every date and client, in both directions at once.
+      await Promise.all([
+        database.db.execute(sql`delete from job_logs where id in (select job_log_id from daily_figures where business_date between '2025-06-01' and '2025-06-03' and client <> '*')`),
+        storeRound(round),
+        storeRound(round + 100),
+      ]);
+    }
+    expect(await figures()).toEqual(await expectedFigures());
+  });
+
   it('are what the daily series and the insight figures read', async () => {
     await storeTotals('gamma', '2025-05-01', [1, 2]);
     const [gammaFigure] = await storeTotals('gamma', '2025-05-02', [3]);
