@@ -61,7 +61,7 @@ function runWith<Extra extends object>(record: RunRecord, extra: Extra): JobLog 
     name: record.name,
     job: record.job,
     client: record.client,
-    parameters: json(record.parameters) as Record<string, unknown>,
+    parameters: parsedJson(record.parameters) as Record<string, unknown>,
     status: Number(record.status) as JobLog['status'],
     trigger: record.trigger,
     message: record.message,
@@ -101,17 +101,18 @@ export interface RunRelated {
 type Dated<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 
 export function relatedOf(record: RunRelatedRecord): RunRelated {
-  const total = json(record.total) as Dated<Total, 'createdAt'> | null;
+  const total = parsedJson(record.total) as Dated<Total, 'createdAt'> | null;
   return {
-    details: (json(record.details) as Dated<JobLogDetail, 'createdAt'>[]).map((row) => ({ ...row, createdAt: new Date(row.createdAt) })),
-    counts: (json(record.counts) as Dated<SourceCount, 'fetchedAt'>[]).map((row) => ({ ...row, fetchedAt: new Date(row.fetchedAt) })),
+    details: (parsedJson(record.details) as Dated<JobLogDetail, 'createdAt'>[]).map((row) => ({ ...row, createdAt: new Date(row.createdAt) })),
+    counts: (parsedJson(record.counts) as Dated<SourceCount, 'fetchedAt'>[]).map((row) => ({ ...row, fetchedAt: new Date(row.fetchedAt) })),
     total: total ? { ...total, createdAt: new Date(total.createdAt) } : undefined,
-    retries: (json(record.retries) as Dated<Pick<JobLog, 'name' | 'status' | 'createdAt'>, 'createdAt'>[]).map((row) => ({ ...row, createdAt: new Date(row.createdAt) })),
-    metrics: json(record.metrics) as RunMetricRow[],
+    retries: (parsedJson(record.retries) as Dated<Pick<JobLog, 'name' | 'status' | 'createdAt'>, 'createdAt'>[]).map((row) => ({ ...row, createdAt: new Date(row.createdAt) })),
+    metrics: parsedJson(record.metrics) as RunMetricRow[],
   };
 }
 
-function json(value: unknown): unknown {
+/** A json column's value: parsed by one driver, text from another. */
+export function parsedJson(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : value;
 }
 
