@@ -165,10 +165,10 @@ export class InsightRepository {
     const [row] = await queryRows<{ run_id: number; run_name: string; business_date: string; total: number; limit: number; created_at: string | Date }>(
       this.db,
       sql`
-      select t.job_log_id as run_id, j.name as run_name, t.business_date::text as business_date, t.total::float8 as total, t."limit"::float8 as "limit", t.created_at
-      from totals t join job_logs j on j.id = t.job_log_id
-      where t.client = ${client} ${date === undefined ? sql`` : sql`and t.business_date = ${date}::date`}
-      order by t.business_date desc, t.created_at desc
+      select job_log_id as run_id, run_name, business_date::text as business_date, total::float8 as total, "limit"::float8 as "limit", created_at
+      from daily_figures
+      where client = ${client} ${date === undefined ? sql`` : sql`and business_date = ${date}::date`}
+      order by business_date desc
       limit 1`,
     );
     return row

@@ -381,7 +381,7 @@ export class RunsRepository {
       this.db,
       sql`select c.client, t.total::float8 as total, t."limit"::float8 as "limit", t.created_at
         from (select client from run_status_counts group by client having sum(count) > 0) c
-        cross join lateral (select total, "limit", created_at from totals where totals.client = c.client order by business_date desc, created_at desc limit 1) t`,
+        cross join lateral (select total, "limit", created_at from daily_figures f where f.client = c.client order by business_date desc limit 1) t`,
     );
     return rows.map((row) => ({ client: row.client, total: row.total, limit: row.limit, createdAt: new Date(row.created_at) }));
   }
