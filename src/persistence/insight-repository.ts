@@ -166,9 +166,10 @@ export class InsightRepository {
       this.db,
       sql`
       select job_log_id as run_id, run_name, business_date::text as business_date, total::float8 as total, "limit"::float8 as "limit", created_at
-      from daily_figures
-      where client = ${client} ${date === undefined ? sql`` : sql`and business_date = ${date}::date`}
-      order by business_date desc
+      from daily_figures f
+      where f.client = ${client} ${date === undefined ? sql`` : sql`and f.business_date = ${date}::date`}
+      -- The column, not the text alias of the same name: sorting the text would read every figure.
+      order by f.business_date desc
       limit 1`,
     );
     return row
