@@ -150,12 +150,18 @@ export class RunWriter {
         select job_log_id, source, count, breakdown, duration_ms from input order by ord
         on conflict (job_log_id, source) do update
           set count = excluded.count, breakdown = excluded.breakdown, duration_ms = excluded.duration_ms, fetched_at = now()
+        -- xmax is set on a row this upsert updated: a count recorded before (a retried fetch).
+        returning job_log_id, source, xmax <> 0 as replaced
+      ), recounted as (
+        select job_log_id, source from stored where replaced
       ), stale as (
-        -- Rows found by key (= any(array)), not by a join: jsonb_to_recordset is estimated at 100 rows,
-        -- and a join planned on that scanned all of count_breakdowns and run_metrics for one count.
+        -- Only a recounted source can have stale rows. The exists test does not depend on the rows
+        -- scanned, so it runs once and a first count (nearly all of them) skips the scan; with a
+        -- plan cached while the table was small, that scan would read all of it on every count.
         delete from count_breakdowns c
-        where c.job_log_id = any(array(select job_log_id from input))
-          and exists (select 1 from input where (input.job_log_id, input.source) = (c.job_log_id, c.source))
+        where exists (select 1 from recounted)
+          and c.job_log_id = any(array(select job_log_id from recounted))
+          and exists (select 1 from recounted r where (r.job_log_id, r.source) = (c.job_log_id, c.source))
           and not exists (select 1 from breakdown_input b where (b.job_log_id, b.source, b.dimension, b.key) = (c.job_log_id, c.source, c.dimension, c.key))
       ), breakdown as (
         insert into count_breakdowns (job_log_id, source, dimension, key, count)
@@ -163,8 +169,9 @@ export class RunWriter {
         on conflict (job_log_id, source, dimension, key) do update set count = excluded.count
       ), stale_metrics as (
         delete from run_metrics r
-        where r.job_log_id = any(array(select job_log_id from input))
-          and exists (select 1 from input where (input.job_log_id, input.source) = (r.job_log_id, r.source))
+        where exists (select 1 from recounted)
+          and r.job_log_id = any(array(select job_log_id from recounted))
+          and exists (select 1 from recounted c where (c.job_log_id, c.source) = (r.job_log_id, r.source))
           and not exists (select 1 from metric_input m where (m.job_log_id, m.source, m.metric) = (r.job_log_id, r.source, r.metric))
       ), metrics as (
         insert into run_metrics (job_log_id, source, metric, value)
@@ -197,12 +204,15 @@ export class RunWriter {
           as i(id int, client text, business_date date, total bigint, "limit" bigint, counts jsonb, message text, started_at timestamptz, lines jsonb, metrics jsonb)
       ), runs as materialized (
         -- Row locks in id order: concurrent batches that share runs wait for each other, never deadlock.
-        select id from job_logs where id = any(array(select id from input)) and status in (${RUN_STATUS.pending}, ${RUN_STATUS.processing})
-        order by id for no key update
+        -- One look-up per run: a locking subquery is planned alone, for one id, so its cached plan is
+        -- the primary key even if it was made on a nearly empty table, where a plan for a list of
+        -- ids (or one that filtered on status) would scan the table or every pending run.
+        select run.id, run.status from (select id from input order by id) wanted
+        cross join lateral (select id, status from job_logs where job_logs.id = wanted.id for no key update) run
       ), finished as (
         update job_logs set status = ${RUN_STATUS.success}, message = input.message, finished_at = now(), updated_at = now(),
                started_at = coalesce(job_logs.started_at, input.started_at, now())
-        from runs, input where job_logs.id = runs.id and input.id = runs.id
+        from runs, input where job_logs.id = runs.id and input.id = runs.id and runs.status in (${RUN_STATUS.pending}, ${RUN_STATUS.processing})
         returning job_logs.id, job_logs.name
       ), total as (
         insert into totals (job_log_id, client, business_date, total, "limit", counts, run_name)
