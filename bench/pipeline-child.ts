@@ -62,13 +62,22 @@ function rawWorkers(): () => Promise<void> {
 }
 
 const stop = request.mode === 'product' ? await productWorkers() : rawWorkers();
-const rss: Record<string, number> = { before: process.memoryUsage().rss };
+/**
+ * RSS after a full collection: what the worker keeps. Read without one, it is wherever the heap's
+ * sawtooth happens to be (140 to 190 MB for the same code), which hides growth or invents it.
+ */
+function retainedRss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().rss;
+}
+
+const rss: Record<string, number> = { before: retainedRss() };
 process.stdout.write('ready\n');
 
 const checkpoints = [...request.checkpoints];
 for (;;) {
   const stored = await storedCount(sql, request.mode);
-  while (checkpoints.length > 0 && stored >= (checkpoints[0] ?? Infinity)) rss[`after ${checkpoints.shift()}`] = process.memoryUsage().rss;
+  while (checkpoints.length > 0 && stored >= (checkpoints[0] ?? Infinity)) rss[`after ${checkpoints.shift()}`] = retainedRss();
   if (stored >= request.runs) break;
   await new Promise((resolve) => setTimeout(resolve, 20));
 }

@@ -74,7 +74,7 @@ export async function repetition(settings: PipelineSettings, request: Repetition
 }
 
 function startWorker(request: WorkerRequest): { ready: Promise<void>; report: Promise<WorkerReport> } {
-  const child = startBenchChild('pipeline-child', request);
+  const child = startBenchChild('pipeline-child', request, ['--expose-gc']);
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const report = (async () => {

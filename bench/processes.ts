@@ -21,9 +21,9 @@ export interface BenchChild {
   exited: Promise<number | null>;
 }
 
-/** Starts `bench/<stem>` in a fresh node process with `request` as its one argument (JSON). */
-export function startBenchChild(stem: string, request: unknown): BenchChild {
-  const child = spawn(process.execPath, [...CHILD_FLAGS, ...scriptArguments(stem), JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts `bench/<stem>` in a fresh node process with `request` as its one argument (JSON), and `nodeFlags`. */
+export function startBenchChild(stem: string, request: unknown, nodeFlags: readonly string[] = []): BenchChild {
+  const child = spawn(process.execPath, [...nodeFlags, ...CHILD_FLAGS, ...scriptArguments(stem), JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => resolve(code));
