@@ -83,7 +83,7 @@ describe('anomaly check after a successful run', () => {
       const succeeded = { runId: run!.id, runName: run!.name, client: 'default', businessDate: today };
       expect(await check.afterSuccess({ ...succeeded, counts: { SPA: 20_000, UPCTM: 10_000 } })).toEqual([]);
       expect(recording.statements).toHaveLength(1);
-      expect(recording.statements[0]).toMatch(/^\s*select recent\.counts/);
+      expect(recording.statements[0]).toMatch(/select input\.ord, recent\.counts/);
       recording.statements.length = 0;
       expect(await check.afterSuccess({ ...succeeded, counts: { SPA: 90_000, UPCTM: 10_000 } })).toHaveLength(1);
       expect(recording.statements).toHaveLength(2);
@@ -144,5 +144,25 @@ describe('same-hour history', () => {
     expect(history.map((counts) => counts.SPA)).toEqual([4, 3, 2, 1]);
     const limited = await harness.insight.sameHourHistory({ client: 'dst', businessDate: '2026-03-31', hour: 14, timeZone: paris, excludeRunId: 0, before: new Date('2026-03-31T12:25:00Z'), runs: 2, lookbackDays: 1 });
     expect(limited.map((counts) => counts.SPA)).toEqual([3]);
+  });
+
+  it('answers concurrent asks in one statement, each with its own history', async () => {
+    await seedSuccessfulRuns(harness.database.db, [
+      { client: 'north', businessDate: '2026-04-01', at: new Date('2026-04-01T09:10:00Z'), counts: { SPA: 11 } },
+      { client: 'north', businessDate: '2026-04-02', at: new Date('2026-04-02T09:20:00Z'), counts: { SPA: 12 } },
+      { client: 'south', businessDate: '2026-04-02', at: new Date('2026-04-02T09:30:00Z'), counts: { SPA: 21 } },
+    ]);
+    const recording = await recordingDatabase(harness.database.url);
+    try {
+      const insight = new InsightRepository(recording.db);
+      const ask = (client: string) => ({ client, businessDate: '2026-04-02', hour: 9, timeZone: 'UTC', excludeRunId: 0, before: new Date('2026-04-02T10:00:00Z'), runs: 14, lookbackDays: 28 });
+      const [north, south, none] = await Promise.all(['north', 'south', 'nobody'].map((client) => insight.sameHourHistory(ask(client))));
+      expect(north?.map((counts) => counts.SPA)).toEqual([12, 11]);
+      expect(south?.map((counts) => counts.SPA)).toEqual([21]);
+      expect(none).toEqual([]);
+      expect(recording.statements).toHaveLength(1);
+    } finally {
+      await recording.close();
+    }
   });
 });
