@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/http/passwords.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { TEST_REDIS_URL, testPrefix } from '../support/redis.js';
+import { obliterateQueues, TEST_REDIS_URL, testPrefix, testRedis } from '../support/redis.js';
 import { basic, PASSWORDS, Session } from '../support/web.js';
 import { spawnJobtally, writeConfig, type JobtallyProcess } from './support/process.js';
 import { freePort } from './support/redis-server.js';
@@ -14,6 +14,7 @@ let database: TestDatabase;
 let dir: string;
 let web: JobtallyProcess;
 let url: string;
+const prefix = testPrefix();
 const probes: string[] = [];
 
 beforeAll(async () => {
@@ -23,7 +24,7 @@ beforeAll(async () => {
   const config = await writeConfig(dir, 'web.json', {
     sources: [{ name: 'SPA', type: 'static', count: 1 }],
     schedules: [],
-    queue: { prefix: testPrefix() },
+    queue: { prefix },
     web: {
       port,
       maxFailedLogins: 10,
@@ -40,6 +41,14 @@ beforeAll(async () => {
 afterAll(async () => {
   web.child.kill('SIGTERM');
   await web.exited;
+  // The operator's POST /api/runs queued a run: its jobs must not outlive this file.
+  const redis = testRedis();
+  try {
+    await obliterateQueues(prefix, redis);
+    expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+  } finally {
+    redis.disconnect();
+  }
   await database.drop();
   await rm(dir, { recursive: true, force: true });
   record('9. HTTP security probes (real web role process)', probes.join('; '));
