@@ -8,6 +8,7 @@ import { encodeCursor } from '../src/http/run-query.js';
 import { openApp, type AppContext } from '../src/lifecycle/app.js';
 import { queryRows, type Database } from '../src/persistence/db.js';
 import { startBenchChild } from './processes.js';
+import { deleteQueueKeys } from './queue-keys.js';
 import { percentile, summarize, timeEach, type LatencySummary } from './stats.js';
 
 export interface HistoryOptions {
@@ -111,6 +112,8 @@ export async function benchHistoryAtScale(options: HistoryOptions): Promise<Hist
     }
     return { seedSeconds, floor, queries, http };
   } finally {
+    // The web role's queues and this process's wrote their meta keys under the prefix.
+    await deleteQueueKeys(app.connection, config.queue.prefix);
     await app.close();
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();

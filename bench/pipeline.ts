@@ -5,6 +5,7 @@ import { openDatabase } from '../src/persistence/db.js';
 import { CONCURRENCY, productDriver, RAW_SCHEMA, rawDriver, storedLatencies, type Driver, type Mode } from './flows.js';
 import type { WorkerReport, WorkerRequest } from './pipeline-child.js';
 import { startBenchChild } from './processes.js';
+import { deleteQueueKeys } from './queue-keys.js';
 
 export interface PipelineSettings {
   postgresUrl: string;
@@ -68,7 +69,7 @@ export async function repetition(settings: PipelineSettings, request: Repetition
     await sql.end();
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
-    await deleteKeys(connection, `${prefix}:*`);
+    await deleteQueueKeys(connection, prefix);
     connection.disconnect();
   }
 }
@@ -113,13 +114,4 @@ async function drive(request: RepetitionRequest, driver: Driver): Promise<void> 
       }
     }),
   );
-}
-
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
