@@ -10,7 +10,7 @@ import { RUN_STATUS } from '../../src/persistence/schema.js';
 import { businessDateOf } from '../../src/runs/names.js';
 import type { CountBreakdown } from '../../src/sources/types.js';
 import { createHarness, type Harness } from '../support/harness.js';
-import { seedSuccessfulRuns, type SeededRun } from '../support/insight.js';
+import { seedSuccessfulRuns, zoneAtNoon, type SeededRun } from '../support/insight.js';
 import { scriptedSource } from '../support/sources.js';
 import { PASSWORDS, startHarnessWeb, webUsersConfig } from '../support/web.js';
 
@@ -24,7 +24,9 @@ let web: WebServer;
 let browser: Browser;
 const problems: string[] = [];
 const startedAt = new Date();
-const today = businessDateOf(startedAt, 'UTC');
+// Just after midnight no projection can be made yet (rightly): the page is read at its zone's noon.
+const ZONE = zoneAtNoon(startedAt);
+const today = businessDateOf(startedAt, ZONE);
 const spa = scriptedSource('SPA', [0]);
 const upctm = scriptedSource('UPCTM', [0]);
 
@@ -60,9 +62,9 @@ function breakdownRows(source: string, value: CountBreakdown): NonNullable<Seede
 }
 
 beforeAll(async () => {
-  harness = await createHarness({ ...(await webUsersConfig()), client: 'acme' });
+  harness = await createHarness({ ...(await webUsersConfig()), client: 'acme', timezone: ZONE });
   // The check's clock is pinned so the hour of day cannot change between seeding and the run.
-  const check = new RunAnomalyCheck({ insight: harness.insight, alerts: { send: (event) => Promise.resolve(void harness.alerts.push(event)) }, logger: harness.logger, rules: harness.config.insight.anomalies, timezone: 'UTC', now: () => startedAt });
+  const check = new RunAnomalyCheck({ insight: harness.insight, alerts: { send: (event) => Promise.resolve(void harness.alerts.push(event)) }, logger: harness.logger, rules: harness.config.insight.anomalies, timezone: ZONE, now: () => startedAt });
   harness.startWorkers([spa, upctm], { afterSuccess: (run) => check.afterSuccess(run) });
   web = await startHarnessWeb(harness);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
@@ -76,14 +78,14 @@ beforeAll(async () => {
     for (let hour = 0; hour < 24; hour++) {
       const total = Math.round(final * share(hour * HOUR + 1800));
       const counts = { SPA: Math.round(total * 0.55), UPCTM: total - Math.round(total * 0.55) };
-      runs.push({ client: 'acme', businessDate: date, at: zonedInstant(date, hour * HOUR + 1800, 'UTC'), counts, ...(hour === 23 ? { breakdowns: breakdownRows('SPA', breakdown(counts.SPA, applicationsOf(counts.SPA, 0))) } : {}) });
+      runs.push({ client: 'acme', businessDate: date, at: zonedInstant(date, hour * HOUR + 1800, ZONE), counts, ...(hour === 23 ? { breakdowns: breakdownRows('SPA', breakdown(counts.SPA, applicationsOf(counts.SPA, 0))) } : {}) });
     }
   }
   // Today is busier than usual so far.
-  const nowSecond = secondsIntoDay(startedAt, 'UTC');
+  const nowSecond = secondsIntoDay(startedAt, ZONE);
   for (let hour = 0; hour * HOUR + 1800 < nowSecond - 120; hour++) {
     const total = Math.min(40_000, Math.round(40_500 * share(hour * HOUR + 1800)));
-    runs.push({ client: 'acme', businessDate: today, at: zonedInstant(today, hour * HOUR + 1800, 'UTC'), counts: { SPA: Math.round(total * 0.55), UPCTM: total - Math.round(total * 0.55) } });
+    runs.push({ client: 'acme', businessDate: today, at: zonedInstant(today, hour * HOUR + 1800, ZONE), counts: { SPA: Math.round(total * 0.55), UPCTM: total - Math.round(total * 0.55) } });
   }
   await seedSuccessfulRuns(harness.database.db, runs);
 

@@ -8,14 +8,12 @@ import type { AlertEvent } from '../../src/notify/events.js';
 import { RUN_STATUS } from '../../src/persistence/schema.js';
 import { businessDateOf } from '../../src/runs/names.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { seedSuccessfulRuns, type SeededRun } from '../support/insight.js';
+import { seedSuccessfulRuns, zoneAtNoon, type SeededRun } from '../support/insight.js';
 import { obliterateQueues, TEST_REDIS_URL, testPrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const HOUR = 3600;
-/** A fixed-offset zone where it is about noon right now, so "today so far" always has counts. */
-const offset = 12 - new Date().getUTCHours();
-const ZONE = offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+const ZONE = zoneAtNoon();
 const today = businessDateOf(new Date(), ZONE);
 const prefix = testPrefix();
 const events: AlertEvent[] = [];

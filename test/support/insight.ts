@@ -18,6 +18,15 @@ export interface SeededRun {
 let sequence = 0;
 
 /**
+ * A fixed-offset zone where it is about noon at `at`, so a test of "today so far" has a morning
+ * of counts behind it and no midnight ahead, whenever the suite runs.
+ */
+export function zoneAtNoon(at: Date = new Date()): string {
+  const offset = 12 - at.getUTCHours();
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
+
+/**
  * Stores finished successful runs as the flow would have (run row, per-source counts, total,
  * breakdowns) but at chosen instants, so a test can lay down weeks of history at once.
  */
