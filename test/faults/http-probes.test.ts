@@ -43,16 +43,18 @@ afterAll(async () => {
   await web.exited;
   // The operator's POST /api/runs queued a run: its jobs must not outlive this file.
   const redis = testRedis();
+  let leftKeys: string[];
   try {
     await obliterateQueues(prefix, redis);
-    expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+    leftKeys = await redis.keys(`${prefix}:*`);
   } finally {
     redis.disconnect();
+    await database.drop();
+    await rm(dir, { recursive: true, force: true });
   }
-  await database.drop();
-  await rm(dir, { recursive: true, force: true });
   record('9. HTTP security probes (real web role process)', probes.join('; '));
   console.info(`\n${await writeSummary('test-artifacts/faults.md')}`);
+  expect(leftKeys).toEqual([]);
 });
 
 const get = (route: string, auth?: string) => fetch(`${url}${route}`, { redirect: 'manual', headers: auth ? { authorization: auth } : {} });
