@@ -155,13 +155,8 @@ export class RunWriter {
       ), recounted as (
         select job_log_id, source from stored where replaced
       ), stale as (
-        -- Only a recounted source can have stale rows. The exists test does not depend on the rows
-        -- scanned, so it runs once and a first count (nearly all of them) skips the scan; with a
-        -- plan cached while the table was small, that scan would read all of it on every count.
         delete from count_breakdowns c
-        where exists (select 1 from recounted)
-          and c.job_log_id = any(array(select job_log_id from recounted))
-          and exists (select 1 from recounted r where (r.job_log_id, r.source) = (c.job_log_id, c.source))
+        where ${ofRecountedSource('c')}
           and not exists (select 1 from breakdown_input b where (b.job_log_id, b.source, b.dimension, b.key) = (c.job_log_id, c.source, c.dimension, c.key))
       ), breakdown as (
         insert into count_breakdowns (job_log_id, source, dimension, key, count)
@@ -169,9 +164,7 @@ export class RunWriter {
         on conflict (job_log_id, source, dimension, key) do update set count = excluded.count
       ), stale_metrics as (
         delete from run_metrics r
-        where exists (select 1 from recounted)
-          and r.job_log_id = any(array(select job_log_id from recounted))
-          and exists (select 1 from recounted c where (c.job_log_id, c.source) = (r.job_log_id, r.source))
+        where ${ofRecountedSource('r')}
           and not exists (select 1 from metric_input m where (m.job_log_id, m.source, m.metric) = (r.job_log_id, r.source, r.metric))
       ), metrics as (
         insert into run_metrics (job_log_id, source, metric, value)
@@ -235,6 +228,19 @@ export class RunWriter {
     const finished = new Set(rows.map((row) => row.id));
     return writes.map(({ jobLogId }) => (finished.has(jobLogId) ? 'finished' : 'already-finished'));
   }
+}
+
+/**
+ * The stale-row deletes' filter: rows (as `alias`) of a source this statement recounted, the only
+ * ones that can be stale. The first test does not depend on the rows scanned, so it runs once and
+ * a first count (nearly all of them) skips the scan; with a plan cached while the table was small,
+ * that scan would read all of it on every count.
+ */
+function ofRecountedSource(alias: 'c' | 'r'): SQL {
+  const row = sql.raw(alias);
+  return sql`exists (select 1 from recounted)
+          and ${row}.job_log_id = any(array(select job_log_id from recounted))
+          and exists (select 1 from recounted recount where (recount.job_log_id, recount.source) = (${row}.job_log_id, ${row}.source))`;
 }
 
 /** Detail lines as JSON objects, clamped, as the statements below read them. */
