@@ -43,6 +43,8 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}): Pr
     ],
     ...rawConfig,
     queue: { prefix, attempts: 3, backoffMs: 20, ...(rawConfig.queue as object | undefined) },
+    // A port of its own: the default 3000 is taken whenever jobtally itself runs on this machine.
+    web: { port: 0, ...(rawConfig.web as object | undefined) },
   });
   const database = await createTestDatabase();
   const connection = testRedis();
