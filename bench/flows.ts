@@ -47,12 +47,12 @@ export async function storedCount(sql: Sql, mode: Mode): Promise<number> {
   return row?.count ?? 0;
 }
 
-/** Enqueue → stored, in ms, read from the stored rows (one clock: the database's, or this host's). */
+/** Enqueue → stored, in ms, in enqueue order, read from the stored rows (one clock: the database's, or this host's). */
 export async function storedLatencies(sql: Sql, mode: Mode): Promise<number[]> {
   const rows =
     mode === 'product'
-      ? await sql<{ ms: number }[]>`select extract(epoch from (t.created_at - j.created_at)) * 1000 as ms from totals t join job_logs j on j.id = t.job_log_id`
-      : await sql<{ ms: number }[]>`select extract(epoch from (created_at - enqueued_at)) * 1000 as ms from raw_totals`;
+      ? await sql<{ ms: number }[]>`select extract(epoch from (t.created_at - j.created_at)) * 1000 as ms from totals t join job_logs j on j.id = t.job_log_id order by j.created_at, j.id`
+      : await sql<{ ms: number }[]>`select extract(epoch from (created_at - enqueued_at)) * 1000 as ms from raw_totals order by enqueued_at, id`;
   return rows.map((row) => Number(row.ms));
 }
 

@@ -25,6 +25,8 @@ export interface WorkerReport {
   /** Epoch ms when the last run was stored, read by this process. */
   finishedAt: number;
   rss: Record<string, number>;
+  /** V8 heap in use after the same collections: what the code retains, without RSS's allocator slack. */
+  heap: Record<string, number>;
 }
 
 const request = JSON.parse(process.argv[2] ?? '{}') as WorkerRequest;
@@ -62,26 +64,32 @@ function rawWorkers(): () => Promise<void> {
 }
 
 const stop = request.mode === 'product' ? await productWorkers() : rawWorkers();
+const rss: Record<string, number> = {};
+const heap: Record<string, number> = {};
 /**
- * RSS after a full collection: what the worker keeps. Read without one, it is wherever the heap's
- * sawtooth happens to be (140 to 190 MB for the same code), which hides growth or invents it.
+ * RSS and heap in use after a full collection: what the worker keeps. Read without one, RSS is
+ * wherever the heap's sawtooth happens to be (140 to 190 MB for the same code), which hides growth
+ * or invents it. Even after one, RSS moves by up to 10 MB between reads of a steady worker (V8 and
+ * malloc keep freed pages), so the heap in use is what shows a leak.
  */
-function retainedRss(): number {
+function recordRetained(checkpoint: string): void {
   (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage().rss;
+  const usage = process.memoryUsage();
+  rss[checkpoint] = usage.rss;
+  heap[checkpoint] = usage.heapUsed;
 }
 
-const rss: Record<string, number> = { before: retainedRss() };
+recordRetained('before');
 process.stdout.write('ready\n');
 
 const checkpoints = [...request.checkpoints];
 for (;;) {
   const stored = await storedCount(sql, request.mode);
-  while (checkpoints.length > 0 && stored >= (checkpoints[0] ?? Infinity)) rss[`after ${checkpoints.shift()}`] = retainedRss();
+  while (checkpoints.length > 0 && stored >= (checkpoints[0] ?? Infinity)) recordRetained(`after ${checkpoints.shift()}`);
   if (stored >= request.runs) break;
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
-const report: WorkerReport = { finishedAt: Date.now(), rss };
+const report: WorkerReport = { finishedAt: Date.now(), rss, heap };
 await stop();
 await sql.end();
 connection.disconnect();

@@ -32,6 +32,8 @@ export interface RepetitionResult {
   latenciesMs: number[];
   /** The worker process's RSS: before the first run and at each checkpoint. */
   rss: Record<string, number>;
+  /** Its V8 heap in use at the same points. */
+  heap: Record<string, number>;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function repetition(settings: PipelineSettings, request: Repetition
     const started = Date.now();
     await drive(request, driver);
     const report = await worker.report;
-    return { mode: request.mode, scenario: request.scenario, runs: request.runs, durationMs: report.finishedAt - started, latenciesMs: await storedLatencies(sql, request.mode), rss: report.rss };
+    return { mode: request.mode, scenario: request.scenario, runs: request.runs, durationMs: report.finishedAt - started, latenciesMs: await storedLatencies(sql, request.mode), rss: report.rss, heap: report.heap };
   } finally {
     await driver?.close();
     await sql.end();
