@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
-import postgres from 'postgres';
 import { parseConfig, type Config } from '../src/config/load.js';
 import { encodeCursor } from '../src/http/run-query.js';
 import { openApp, type AppContext } from '../src/lifecycle/app.js';
 import { queryRows, type Database } from '../src/persistence/db.js';
 import { startBenchChild } from './processes.js';
 import { deleteQueueKeys } from './queue-keys.js';
+import { createScratchDatabase } from './scratch-database.js';
 import { percentile, summarize, timeEach, type LatencySummary } from './stats.js';
 
 export interface HistoryOptions {
@@ -71,12 +71,8 @@ export function historyConfig(services: HistoryServices): Config {
  * then times every query the dashboard and API issue, directly and over HTTP under load.
  */
 export async function benchHistoryAtScale(options: HistoryOptions): Promise<HistoryResult> {
-  const name = `jobtally_bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(options.postgresUrl, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database ${name}`);
-  const databaseUrl = new URL(options.postgresUrl);
-  databaseUrl.pathname = `/${name}`;
-  const config = historyConfig({ databaseUrl: databaseUrl.toString(), redisUrl: options.redisUrl, prefix: `bench-${randomBytes(4).toString('hex')}` });
+  const scratch = await createScratchDatabase(options.postgresUrl);
+  const config = historyConfig({ databaseUrl: scratch.url, redisUrl: options.redisUrl, prefix: `bench-${randomBytes(4).toString('hex')}` });
   const app = await openApp(config, pino({ level: 'warn' }), { migrate: true, redisRole: 'producer' });
   try {
     const started = performance.now();
@@ -98,7 +94,7 @@ export async function benchHistoryAtScale(options: HistoryOptions): Promise<Hist
       options.log(`${query}: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`);
     }
 
-    const web = await startWebChild({ databaseUrl: databaseUrl.toString(), redisUrl: options.redisUrl, prefix: config.queue.prefix });
+    const web = await startWebChild({ databaseUrl: scratch.url, redisUrl: options.redisUrl, prefix: config.queue.prefix });
     const http: HttpRow[] = [];
     try {
       for (const endpoint of calls.endpoints) {
@@ -115,8 +111,7 @@ export async function benchHistoryAtScale(options: HistoryOptions): Promise<Hist
     // The web role's queues and this process's wrote their meta keys under the prefix.
     await deleteQueueKeys(app.connection, config.queue.prefix);
     await app.close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { drizzle } from 'drizzle-orm/postgres-js';
@@ -12,6 +11,7 @@ import { logAlertSink } from '../src/notify/events.js';
 import { openDatabase, queryRows, type Database } from '../src/persistence/db.js';
 import { InsightRepository } from '../src/persistence/insight-repository.js';
 import { schema } from '../src/persistence/schema.js';
+import { createScratchDatabase } from './scratch-database.js';
 import { percentile } from './stats.js';
 
 /**
@@ -25,11 +25,7 @@ const TIME_ZONE = 'Europe/Paris';
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const name = `jobtally_insight_${randomBytes(4).toString('hex')}`;
-const admin = postgres(postgresUrl, { max: 1, onnotice: () => undefined });
-await admin.unsafe(`create database ${name}`);
-const url = new URL(postgresUrl);
-url.pathname = `/${name}`;
+const scratch = await createScratchDatabase(postgresUrl, 'jobtally_insight');
 
 interface Captured {
   query: string;
@@ -37,7 +33,7 @@ interface Captured {
 }
 
 try {
-  const handle = await openDatabase({ url: url.toString(), dataDir: '/nonexistent' });
+  const handle = await openDatabase({ url: scratch.url, dataDir: '/nonexistent' });
   await handle.migrate();
   const started = performance.now();
   const last = await seed(handle.db);
@@ -45,7 +41,7 @@ try {
   await handle.close();
 
   const captured: Captured[] = [];
-  const client = postgres(url.toString(), { max: 1, onnotice: () => undefined, debug: (_connection, query, parameters) => void captured.push({ query, parameters: parameters as unknown[] }) });
+  const client = postgres(scratch.url, { max: 1, onnotice: () => undefined, debug: (_connection, query, parameters) => void captured.push({ query, parameters: parameters as unknown[] }) });
   const insight = new InsightRepository(drizzle(client, { schema }));
   const capture = async (action: () => Promise<unknown>): Promise<Captured> => {
     captured.length = 0;
@@ -108,8 +104,7 @@ try {
   await writeFile(path.join('bench', 'results', 'insight-explain.md'), report);
   process.stdout.write(`${summary.join('\n')}\n`);
 } finally {
-  await admin.unsafe(`drop database if exists ${name} with (force)`);
-  await admin.end();
+  await scratch.drop();
 }
 
 /** A year of runs every 5 minutes with a daily curve, like the scheduler makes them. Returns the last business date. */

@@ -6,6 +6,7 @@ import { CONCURRENCY, productDriver, RAW_SCHEMA, rawDriver, storedLatencies, typ
 import type { WorkerReport, WorkerRequest } from './pipeline-child.js';
 import { startBenchChild } from './processes.js';
 import { deleteQueueKeys } from './queue-keys.js';
+import { createScratchDatabase } from './scratch-database.js';
 
 export interface PipelineSettings {
   postgresUrl: string;
@@ -41,13 +42,9 @@ export interface RepetitionResult {
  * inherits another's warm caches, leftovers or heap; this process enqueues, as a producer would.
  */
 export async function repetition(settings: PipelineSettings, request: RepetitionRequest): Promise<RepetitionResult> {
-  const name = `jobtally_bench_${randomBytes(4).toString('hex')}`;
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
-  const admin = postgres(settings.postgresUrl, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(settings.postgresUrl);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
+  const scratch = await createScratchDatabase(settings.postgresUrl);
+  const databaseUrl = scratch.url;
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
   const connection = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
   let driver: Driver | undefined;
@@ -69,8 +66,7 @@ export async function repetition(settings: PipelineSettings, request: Repetition
   } finally {
     await driver?.close();
     await sql.end();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await scratch.drop();
     await deleteQueueKeys(connection, prefix);
     connection.disconnect();
   }

@@ -3,15 +3,16 @@ import path from 'node:path';
 import { benchHistoryAtScale } from './history-at-scale.js';
 import { repetition, type PipelineSettings, type RepetitionRequest, type RepetitionResult } from './pipeline.js';
 import { formatMs, markdownTable, percentile, table } from './stats.js';
+import { benchWritePath, PRODUCT_WRITES, writePercentile, type WritePathResult } from './write-path.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only throughput,paced,burst,memory,history]`. Every product
+ * `npm run bench [-- --quick] [-- --only throughput,paced,writes,burst,memory,history]`. Every product
  * figure sits next to a baseline measured in the same invocation on the same Redis and Postgres (a
  * bare BullMQ flow of the same shape, or the bare database query), alternating which goes first, so
  * machine noise hits both.
  */
 const quick = process.argv.includes('--quick');
-const PARTS = ['throughput', 'paced', 'burst', 'memory', 'history'] as const;
+const PARTS = ['throughput', 'paced', 'writes', 'burst', 'memory', 'history'] as const;
 type Part = (typeof PARTS)[number];
 const onlyIndex = process.argv.indexOf('--only');
 const selected = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : [...PARTS];
@@ -24,8 +25,8 @@ const settings: PipelineSettings = {
   log: (line) => process.stderr.write(`${line}\n`),
 };
 const plan = quick
-  ? { repetitions: 1, throughputRuns: 300, paced: [{ rate: 50, seconds: 5 }], burstRuns: 200, memoryRuns: 1000, memoryCheckpoints: [200, 1000], warmUpSeconds: 1, history: { runs: 20_000, detailsPerRun: 10, executions: 50, httpSeconds: 2, httpConnections: 20 } }
-  : { repetitions: 3, throughputRuns: 2000, paced: [{ rate: 50, seconds: 30 }, { rate: 200, seconds: 30 }], burstRuns: 1000, memoryRuns: 10_000, memoryCheckpoints: [1000, 10_000], warmUpSeconds: 5, history: { runs: 1_000_000, detailsPerRun: 20, executions: 200, httpSeconds: 15, httpConnections: 20 } };
+  ? { repetitions: 1, throughputRuns: 300, paced: [{ rate: 50, seconds: 5 }], writeSamples: 150, burstRuns: 200, memoryRuns: 1000, memoryCheckpoints: [200, 1000], warmUpSeconds: 1, history: { runs: 20_000, detailsPerRun: 10, executions: 50, httpSeconds: 2, httpConnections: 20 } }
+  : { repetitions: 3, throughputRuns: 2000, paced: [{ rate: 50, seconds: 30 }, { rate: 200, seconds: 30 }], writeSamples: 500, burstRuns: 1000, memoryRuns: 10_000, memoryCheckpoints: [1000, 10_000], warmUpSeconds: 5, history: { runs: 1_000_000, detailsPerRun: 20, executions: 200, httpSeconds: 15, httpConnections: 20 } };
 settings.log(`jobtally bench${quick ? ' (quick)' : ''}: ${JSON.stringify(plan)}`);
 const started = performance.now();
 
@@ -76,6 +77,27 @@ if (runs('paced')) {
     }
     record[`paced ${pace.rate}`] = results;
   }
+}
+
+/** The lower paced rate: where the latency gap is all the flows' own work, with no queueing. */
+const WRITE_RATE = 50;
+
+if (runs('writes')) {
+  const repetitions: WritePathResult[] = [];
+  for (let index = 0; index < plan.repetitions; index++) repetitions.push(await benchWritePath({ samples: plan.writeSamples, warmUp: 50, rate: WRITE_RATE, postgresUrl: settings.postgresUrl }));
+  for (const [label, fraction] of [['p50', 0.5], ['p99', 0.99]] as const) {
+    const each = (pick: (result: WritePathResult) => readonly number[]) => spread(repetitions.map((result) => writePercentile(pick(result), fraction)));
+    const writes = PRODUCT_WRITES.map((write) => each((result) => result.product[write]));
+    const sum = spread(repetitions.map((result) => PRODUCT_WRITES.reduce((total, write) => total + writePercentile(result.product[write], fraction), 0)));
+    const raw = each((result) => result.raw);
+    rows.push([
+      `writes on a run's path at ${WRITE_RATE} runs/s, one at a time, ${label}: ${PRODUCT_WRITES.join(' + ')} (ms)`,
+      `${writes.map(([, median]) => median.toFixed(1)).join(' + ')} = ${show(sum)}`,
+      `${show(raw)} (one transaction)`,
+      `+${(sum[1] - raw[1]).toFixed(1)} ms per run`,
+    ]);
+  }
+  record.writes = repetitions;
 }
 
 if (runs('burst')) {

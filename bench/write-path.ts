@@ -1,0 +1,101 @@
+/**
+ * The writes on one run's path from enqueue to stored, timed one run at a time at a paced rate (as
+ * the latency figure runs them: an idle pool, processes that sleep between runs), the
+ * product's three (the pending run row before it is queued, a source's count before its fetch job
+ * completes, the result) next to the raw flow's one transaction. Both flows make the same BullMQ
+ * hops, so at a rate without backlog the product's extra latency is about the difference between
+ * these two sums: this part says where the latency gap comes from, in the same run.
+ */
+import postgres from 'postgres';
+import { openDatabase } from '../src/persistence/db.js';
+import { RunsRepository } from '../src/persistence/runs-repository.js';
+import { RunWriter } from '../src/persistence/writer.js';
+import { insertRawTotal, RAW_SCHEMA } from './flows.js';
+import { createScratchDatabase } from './scratch-database.js';
+import { percentile } from './stats.js';
+
+export interface WritePathOptions {
+  /** Timed runs per repetition, after `warmUp` untimed ones (new connections, first plans). */
+  samples: number;
+  warmUp: number;
+  /** Runs started per second. */
+  rate: number;
+  postgresUrl: string;
+}
+
+export const PRODUCT_WRITES = ['run row', 'source count', 'result'] as const;
+export type ProductWrite = (typeof PRODUCT_WRITES)[number];
+
+export interface WritePathResult {
+  /** ms per write, in sample order. */
+  product: Record<ProductWrite, number[]>;
+  /** The raw flow's transaction (1 total + 2 detail rows), in ms. */
+  raw: number[];
+}
+
+const COUNT = 20_000;
+
+/** One repetition on a fresh database holding both schemas; product and raw alternate, run by run. */
+export async function benchWritePath(options: WritePathOptions): Promise<WritePathResult> {
+  const scratch = await createScratchDatabase(options.postgresUrl);
+  const database = await openDatabase({ url: scratch.url, dataDir: '/nonexistent', maxConnections: 2 });
+  const raw = postgres(scratch.url, { max: 1, onnotice: () => undefined });
+  try {
+    await database.migrate();
+    await raw.unsafe(RAW_SCHEMA);
+    const runs = new RunsRepository(database.db);
+    const writer = new RunWriter(database.db);
+    const result: WritePathResult = { product: { 'run row': [], 'source count': [], result: [] }, raw: [] };
+    const timed = async <T>(samples: number[] | undefined, write: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      const value = await write();
+      samples?.push(performance.now() - started);
+      return value;
+    };
+    const started = performance.now();
+    // Each flow's writes start after a pause, half a period apart, as each starts after an idle
+    // spell in the paced figure: the first statement after one pays for waking the connection.
+    const pausedUntil = async (slot: number) => {
+      const wait = started + (slot * 1000) / options.rate - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    };
+    for (let index = 0; index < options.warmUp + options.samples; index++) {
+      await pausedUntil(index);
+      const keep = index >= options.warmUp;
+      const now = new Date();
+      const { run } = await timed(keep ? result.product['run row'] : undefined, () =>
+        runs.createRun({ job: 'license-count', client: 'default', parameters: { sources: ['SPA', 'UPCTM'], limit: 48_500 }, trigger: 'api', businessDate: '2026-12-01', firstLine: 'Queued by bench', now }),
+      );
+      await timed(keep ? result.product['source count'] : undefined, () =>
+        writer.recordSourceCount(run.id, { source: 'SPA', count: COUNT, metrics: { job_executions: COUNT }, durationMs: 1, line: 'SPA: 20,000 job executions' }),
+      );
+      await writer.recordSourceCount(run.id, { source: 'UPCTM', count: COUNT, metrics: { job_executions: COUNT }, durationMs: 1, line: 'UPCTM: 20,000 job executions' });
+      await timed(keep ? result.product.result : undefined, () =>
+        writer.completeRun(run.id, {
+          total: 2 * COUNT,
+          limit: 48_500,
+          counts: { SPA: COUNT, UPCTM: COUNT },
+          client: 'default',
+          businessDate: '2026-12-01',
+          message: 'Total 40,000',
+          lines: [
+            { level: 'info', message: 'Total 40,000' },
+            { level: 'info', message: 'Succeeded' },
+          ],
+        }),
+      );
+      await pausedUntil(index + 0.5);
+      await timed(keep ? result.raw : undefined, () => insertRawTotal(raw, 2 * COUNT, now));
+    }
+    return result;
+  } finally {
+    await raw.end();
+    await database.close();
+    await scratch.drop();
+  }
+}
+
+/** p50 or p99 of one list of samples. */
+export function writePercentile(samples: readonly number[], fraction: number): number {
+  return percentile([...samples].sort((left, right) => left - right), fraction);
+}
