@@ -79,7 +79,7 @@ if (runs('paced')) {
   }
 }
 
-/** The lower paced rate: where the latency gap is all the flows' own work, with no queueing. */
+/** The lower paced rate's period: where the latency gap is all the flows' own work, with no queueing. */
 const WRITE_RATE = 50;
 
 if (runs('writes')) {
@@ -91,7 +91,7 @@ if (runs('writes')) {
     const sum = spread(repetitions.map((result) => PRODUCT_WRITES.reduce((total, write) => total + writePercentile(result.product[write], fraction), 0)));
     const raw = each((result) => result.raw);
     rows.push([
-      `writes on a run's path at ${WRITE_RATE} runs/s, one at a time, ${label}: ${PRODUCT_WRITES.join(' + ')} (ms)`,
+      `writes on a run's path, one run at a time, each write after an idle spell, ${label}: ${PRODUCT_WRITES.join(' + ')} (ms)`,
       `${writes.map(([, median]) => median.toFixed(1)).join(' + ')} = ${show(sum)}`,
       `${show(raw)} (one transaction)`,
       `+${(sum[1] - raw[1]).toFixed(1)} ms per run`,

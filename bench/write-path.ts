@@ -1,10 +1,10 @@
 /**
- * The writes on one run's path from enqueue to stored, timed one run at a time at a paced rate (as
- * the latency figure runs them: an idle pool, processes that sleep between runs), the
- * product's three (the pending run row before it is queued, a source's count before its fetch job
- * completes, the result) next to the raw flow's one transaction. Both flows make the same BullMQ
- * hops, so at a rate without backlog the product's extra latency is about the difference between
- * these two sums: this part says where the latency gap comes from, in the same run.
+ * The writes on one run's path from enqueue to stored, timed one run at a time, each after an idle
+ * spell as in the paced latency figure: the product's three (the pending run row before it is
+ * queued, a source's count before its fetch job completes, the result) next to the raw flow's one
+ * transaction. Both flows make the same BullMQ hops, so at a rate without backlog the product's
+ * extra latency is about the difference between these two sums: this part says where the latency
+ * gap comes from, in the same run.
  */
 import postgres from 'postgres';
 import { openDatabase } from '../src/persistence/db.js';
@@ -18,7 +18,7 @@ export interface WritePathOptions {
   /** Timed runs per repetition, after `warmUp` untimed ones (new connections, first plans). */
   samples: number;
   warmUp: number;
-  /** Runs started per second. */
+  /** Periods per second: each flow starts a run every other period. */
   rate: number;
   postgresUrl: string;
 }
@@ -34,6 +34,12 @@ export interface WritePathResult {
 }
 
 const COUNT = 20_000;
+/** About what a BullMQ hand-off between two of the writes takes here (a job moved, then picked up): the connection idles meanwhile. */
+const HAND_OFF_MS = 2;
+
+function pause(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
 
 /** One repetition on a fresh database holding both schemas; product and raw alternate, run by run. */
 export async function benchWritePath(options: WritePathOptions): Promise<WritePathResult> {
@@ -53,23 +59,26 @@ export async function benchWritePath(options: WritePathOptions): Promise<WritePa
       return value;
     };
     const started = performance.now();
-    // Each flow's writes start after a pause, half a period apart, as each starts after an idle
-    // spell in the paced figure: the first statement after one pays for waking the connection.
-    const pausedUntil = async (slot: number) => {
-      const wait = started + (slot * 1000) / options.rate - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    };
+    // Each write comes after an idle spell, as in the paced figure: there a statement after a pause
+    // pays for waking its connection, and each flow's runs start a period apart. The flows take
+    // turns, a period each.
+    const pausedUntil = (period: number) => pause(started + (period * 1000) / options.rate - performance.now());
     for (let index = 0; index < options.warmUp + options.samples; index++) {
-      await pausedUntil(index);
+      await pausedUntil(2 * index);
       const keep = index >= options.warmUp;
       const now = new Date();
       const { run } = await timed(keep ? result.product['run row'] : undefined, () =>
         runs.createRun({ job: 'license-count', client: 'default', parameters: { sources: ['SPA', 'UPCTM'], limit: 48_500 }, trigger: 'api', businessDate: '2026-12-01', firstLine: 'Queued by bench', now }),
       );
-      await timed(keep ? result.product['source count'] : undefined, () =>
-        writer.recordSourceCount(run.id, { source: 'SPA', count: COUNT, metrics: { job_executions: COUNT }, durationMs: 1, line: 'SPA: 20,000 job executions' }),
-      );
-      await writer.recordSourceCount(run.id, { source: 'UPCTM', count: COUNT, metrics: { job_executions: COUNT }, durationMs: 1, line: 'UPCTM: 20,000 job executions' });
+      await pause(HAND_OFF_MS);
+      // Both fetch jobs store their counts at once, as two fetch workers do.
+      await Promise.all([
+        timed(keep ? result.product['source count'] : undefined, () =>
+          writer.recordSourceCount(run.id, { source: 'SPA', count: COUNT, metrics: { job_executions: COUNT }, durationMs: 1, line: 'SPA: 20,000 job executions' }),
+        ),
+        writer.recordSourceCount(run.id, { source: 'UPCTM', count: COUNT, metrics: { job_executions: COUNT }, durationMs: 1, line: 'UPCTM: 20,000 job executions' }),
+      ]);
+      await pause(HAND_OFF_MS);
       await timed(keep ? result.product.result : undefined, () =>
         writer.completeRun(run.id, {
           total: 2 * COUNT,
@@ -84,7 +93,7 @@ export async function benchWritePath(options: WritePathOptions): Promise<WritePa
           ],
         }),
       );
-      await pausedUntil(index + 0.5);
+      await pausedUntil(2 * index + 1);
       await timed(keep ? result.raw : undefined, () => insertRawTotal(raw, 2 * COUNT, now));
     }
     return result;
