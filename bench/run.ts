@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { benchHistoryAtScale } from './history-at-scale.js';
 import { repetition, type PipelineSettings, type RepetitionRequest, type RepetitionResult } from './pipeline.js';
-import { formatMs, markdownTable, percentile, table } from './stats.js';
-import { benchWritePath, PRODUCT_WRITES, writePercentile, type WritePathResult } from './write-path.js';
+import { formatMs, markdownTable, percentile, summarize, table } from './stats.js';
+import { benchWritePath, PRODUCT_WRITES, type WritePathResult } from './write-path.js';
 
 /**
  * `npm run bench [-- --quick] [-- --only throughput,paced,writes,burst,memory,history]`. Every product
@@ -79,16 +79,16 @@ if (runs('paced')) {
   }
 }
 
-/** The lower paced rate's period: where the latency gap is all the flows' own work, with no queueing. */
+/** The lower paced rate, where the latency gap is all the flows' own work, with no queueing: the writes are timed at its period. */
 const WRITE_RATE = 50;
 
 if (runs('writes')) {
   const repetitions: WritePathResult[] = [];
   for (let index = 0; index < plan.repetitions; index++) repetitions.push(await benchWritePath({ samples: plan.writeSamples, warmUp: 50, rate: WRITE_RATE, postgresUrl: settings.postgresUrl }));
-  for (const [label, fraction] of [['p50', 0.5], ['p99', 0.99]] as const) {
-    const each = (pick: (result: WritePathResult) => readonly number[]) => spread(repetitions.map((result) => writePercentile(pick(result), fraction)));
+  for (const label of ['p50', 'p99'] as const) {
+    const each = (pick: (result: WritePathResult) => readonly number[]) => spread(repetitions.map((result) => summarize(pick(result))[label]));
     const writes = PRODUCT_WRITES.map((write) => each((result) => result.product[write]));
-    const sum = spread(repetitions.map((result) => PRODUCT_WRITES.reduce((total, write) => total + writePercentile(result.product[write], fraction), 0)));
+    const sum = spread(repetitions.map((result) => PRODUCT_WRITES.reduce((total, write) => total + summarize(result.product[write])[label], 0)));
     const raw = each((result) => result.raw);
     rows.push([
       `writes on a run's path, one run at a time, each write after an idle spell, ${label}: ${PRODUCT_WRITES.join(' + ')} (ms)`,
