@@ -18,8 +18,9 @@ import { createQueueSet } from '../src/queues/queues.js';
 export type Mode = 'product' | 'raw';
 
 export const CONCURRENCY = 20;
-const SOURCES = ['SPA', 'UPCTM'] as const;
-const COUNT = 20_000;
+/** Both flows' sources, each counting `COUNT`. */
+export const SOURCES = ['SPA', 'UPCTM'] as const;
+export const COUNT = 20_000;
 
 export function benchConfig(prefix: string, services: { databaseUrl?: string; redisUrl?: string } = {}): Config {
   return parseConfig(

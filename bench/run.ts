@@ -85,11 +85,11 @@ const WRITE_RATE = 50;
 if (runs('writes')) {
   const repetitions: WritePathResult[] = [];
   for (let index = 0; index < plan.repetitions; index++) repetitions.push(await benchWritePath({ samples: plan.writeSamples, warmUp: 50, rate: WRITE_RATE, postgresUrl: settings.postgresUrl }));
+  const summaries = repetitions.map((result) => ({ product: PRODUCT_WRITES.map((write) => summarize(result.product[write])), raw: summarize(result.raw) }));
   for (const label of ['p50', 'p99'] as const) {
-    const each = (pick: (result: WritePathResult) => readonly number[]) => spread(repetitions.map((result) => summarize(pick(result))[label]));
-    const writes = PRODUCT_WRITES.map((write) => each((result) => result.product[write]));
-    const sum = spread(repetitions.map((result) => PRODUCT_WRITES.reduce((total, write) => total + summarize(result.product[write])[label], 0)));
-    const raw = each((result) => result.raw);
+    const writes = PRODUCT_WRITES.map((_, index) => spread(summaries.map((summary) => summary.product[index]?.[label] ?? Number.NaN)));
+    const sum = spread(summaries.map((summary) => summary.product.reduce((total, write) => total + write[label], 0)));
+    const raw = spread(summaries.map((summary) => summary.raw[label]));
     rows.push([
       `writes on a run's path, one run at a time, each write after an idle spell, ${label}: ${PRODUCT_WRITES.join(' + ')} (ms)`,
       `${writes.map(([, median]) => median.toFixed(1)).join(' + ')} = ${show(sum)}`,

@@ -7,10 +7,11 @@
  * gap comes from, in the same run.
  */
 import postgres from 'postgres';
+import { formatCount } from '../src/format.js';
 import { openDatabase } from '../src/persistence/db.js';
 import { RunsRepository } from '../src/persistence/runs-repository.js';
 import { RunWriter } from '../src/persistence/writer.js';
-import { insertRawTotal, RAW_SCHEMA } from './flows.js';
+import { COUNT, insertRawTotal, RAW_SCHEMA, SOURCES } from './flows.js';
 import { createScratchDatabase } from './scratch-database.js';
 
 export interface WritePathOptions {
@@ -32,7 +33,6 @@ export interface WritePathResult {
   raw: number[];
 }
 
-const COUNT = 20_000;
 /** About what a BullMQ hand-off between two of the writes takes here (a job moved, then picked up): the connection idles meanwhile. */
 const HAND_OFF_MS = 2;
 /** How much later than the first a run's second fetch job is picked up, about, here. */
@@ -59,6 +59,8 @@ export async function benchWritePath(options: WritePathOptions): Promise<WritePa
       samples?.push(performance.now() - started);
       return value;
     };
+    const sourceCount = (source: string) => ({ source, count: COUNT, metrics: { job_executions: COUNT }, durationMs: 1, line: `${source}: ${formatCount(COUNT)} job executions` });
+    const [first, second] = SOURCES;
     const started = performance.now();
     // Each write comes after an idle spell, as in the paced figure: there a statement after a pause
     // pays for waking its connection, and each flow's runs start a period apart. The flows take
@@ -69,25 +71,21 @@ export async function benchWritePath(options: WritePathOptions): Promise<WritePa
       const keep = index >= options.warmUp;
       const now = new Date();
       const { run } = await timed(keep ? result.product['run row'] : undefined, () =>
-        runs.createRun({ job: 'license-count', client: 'default', parameters: { sources: ['SPA', 'UPCTM'], limit: 48_500 }, trigger: 'api', businessDate: '2026-12-01', firstLine: 'Queued by bench', now }),
+        runs.createRun({ job: 'license-count', client: 'default', parameters: { sources: [...SOURCES], limit: 48_500 }, trigger: 'api', businessDate: '2026-12-01', firstLine: 'Queued by bench', now }),
       );
       await pause(HAND_OFF_MS);
       // The other fetch job stores its count on another connection meanwhile, a moment later (its
       // worker picked it up later), as two fetch workers do: separate statements that overlap.
       await Promise.all([
-        timed(keep ? result.product['source count'] : undefined, () =>
-          writer.recordSourceCount(run.id, { source: 'SPA', count: COUNT, metrics: { job_executions: COUNT }, durationMs: 1, line: 'SPA: 20,000 job executions' }),
-        ),
-        pause(SECOND_FETCH_LAG_MS).then(() =>
-          writer.recordSourceCount(run.id, { source: 'UPCTM', count: COUNT, metrics: { job_executions: COUNT }, durationMs: 1, line: 'UPCTM: 20,000 job executions' }),
-        ),
+        timed(keep ? result.product['source count'] : undefined, () => writer.recordSourceCount(run.id, sourceCount(first))),
+        pause(SECOND_FETCH_LAG_MS).then(() => writer.recordSourceCount(run.id, sourceCount(second))),
       ]);
       await pause(HAND_OFF_MS);
       await timed(keep ? result.product.result : undefined, () =>
         writer.completeRun(run.id, {
-          total: 2 * COUNT,
+          total: SOURCES.length * COUNT,
           limit: 48_500,
-          counts: { SPA: COUNT, UPCTM: COUNT },
+          counts: Object.fromEntries(SOURCES.map((source) => [source, COUNT])),
           client: 'default',
           businessDate: '2026-12-01',
           message: 'Total 40,000',
@@ -98,7 +96,7 @@ export async function benchWritePath(options: WritePathOptions): Promise<WritePa
         }),
       );
       await pausedUntil(2 * index + 1);
-      await timed(keep ? result.raw : undefined, () => insertRawTotal(raw, 2 * COUNT, now));
+      await timed(keep ? result.raw : undefined, () => insertRawTotal(raw, SOURCES.length * COUNT, now));
     }
     return result;
   } finally {
