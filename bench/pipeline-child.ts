@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import postgres from 'postgres';
 import { openApp, startRoles } from '../src/lifecycle/app.js';
+import { cpuSpent, readCpuTimes, type CpuTimes } from './cpu-usage.js';
 import { benchConfig, CONCURRENCY, insertRawTotal, storedCount, type Mode } from './flows.js';
 
 export interface WorkerRequest {
@@ -27,6 +28,8 @@ export interface WorkerReport {
   rss: Record<string, number>;
   /** V8 heap in use after the same collections: what the code retains, without RSS's allocator slack. */
   heap: Record<string, number>;
+  /** CPU spent from `ready` until the last run was stored: this worker's, Redis's and Postgres's. */
+  cpu: CpuTimes;
 }
 
 const request = JSON.parse(process.argv[2] ?? '{}') as WorkerRequest;
@@ -80,6 +83,7 @@ function recordRetained(checkpoint: string): void {
 }
 
 recordRetained('before');
+const cpuAtReady = await readCpuTimes(connection);
 process.stdout.write('ready\n');
 
 const checkpoints = [...request.checkpoints];
@@ -89,7 +93,8 @@ for (;;) {
   if (stored >= request.runs) break;
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
-const report: WorkerReport = { finishedAt: Date.now(), rss, heap };
+const finishedAt = Date.now();
+const report: WorkerReport = { finishedAt, rss, heap, cpu: cpuSpent(cpuAtReady, await readCpuTimes(connection)) };
 await stop();
 await sql.end();
 connection.disconnect();

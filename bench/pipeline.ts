@@ -35,6 +35,16 @@ export interface RepetitionResult {
   rss: Record<string, number>;
   /** Its V8 heap in use at the same points. */
   heap: Record<string, number>;
+  /** CPU spent from the first enqueue until the last run was stored, by part. */
+  cpu: FlowCpu;
+}
+
+export interface FlowCpu {
+  postgres?: number | undefined;
+  redis: number;
+  worker: number;
+  /** This process, enqueuing as a producer would. */
+  enqueuer: number;
 }
 
 /**
@@ -60,9 +70,20 @@ export async function repetition(settings: PipelineSettings, request: Repetition
     await worker.ready;
     driver = request.mode === 'product' ? await productDriver(databaseUrl, connection, prefix) : rawDriver(connection, prefix);
     const started = Date.now();
+    const enqueuerAtStart = process.cpuUsage();
     await drive(request, driver);
     const report = await worker.report;
-    return { mode: request.mode, scenario: request.scenario, runs: request.runs, durationMs: report.finishedAt - started, latenciesMs: await storedLatencies(sql, request.mode), rss: report.rss, heap: report.heap };
+    const enqueuer = process.cpuUsage(enqueuerAtStart);
+    return {
+      mode: request.mode,
+      scenario: request.scenario,
+      runs: request.runs,
+      durationMs: report.finishedAt - started,
+      latenciesMs: await storedLatencies(sql, request.mode),
+      rss: report.rss,
+      heap: report.heap,
+      cpu: { postgres: report.cpu.postgres, redis: report.cpu.redis, worker: report.cpu.process, enqueuer: (enqueuer.user + enqueuer.system) / 1000 },
+    };
   } finally {
     await driver?.close();
     await sql.end();

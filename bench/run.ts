@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { benchHistoryAtScale } from './history-at-scale.js';
-import { repetition, type PipelineSettings, type RepetitionRequest, type RepetitionResult } from './pipeline.js';
+import { repetition, type FlowCpu, type PipelineSettings, type RepetitionRequest, type RepetitionResult } from './pipeline.js';
 import { formatMs, markdownTable, percentile, summarize, table } from './stats.js';
 import { benchWritePath, PRODUCT_WRITES, type WritePathResult } from './write-path.js';
 
@@ -31,6 +31,8 @@ settings.log(`jobtally bench${quick ? ' (quick)' : ''}: ${JSON.stringify(plan)}`
 const started = performance.now();
 
 type Spread = [number, number, number];
+type CpuPart = keyof FlowCpu;
+const CPU_PARTS: readonly CpuPart[] = ['postgres', 'redis', 'worker', 'enqueuer'];
 const spread = (values: number[]): Spread => {
   const sorted = [...values].sort((left, right) => left - right);
   return [sorted[0] ?? Number.NaN, percentile(sorted, 0.5), sorted.at(-1) ?? Number.NaN];
@@ -51,6 +53,24 @@ async function both(request: Omit<RepetitionRequest, 'mode'>): Promise<{ product
   return results;
 }
 
+/**
+ * CPU per run during the throughput repetitions, by part. When the flows keep every core busy,
+ * raw's total over the product's is the throughput ratio the product can reach, and it moves far
+ * less with machine noise than runs/s does.
+ */
+function cpuPerRunRow(results: { product: RepetitionResult[]; raw: RepetitionResult[] }): string[] {
+  const parts = CPU_PARTS.filter((part) => [...results.product, ...results.raw].every((result) => result.cpu[part] !== undefined));
+  const perRun = (result: RepetitionResult, part: CpuPart) => (result.cpu[part] ?? Number.NaN) / result.runs;
+  const describe = (list: RepetitionResult[]) => {
+    const medians = parts.map((part) => spread(list.map((result) => perRun(result, part)))[1]);
+    const total = spread(list.map((result) => parts.reduce((sum, part) => sum + perRun(result, part), 0)));
+    return { text: `${medians.map((median) => median.toFixed(2)).join(' + ')} = ${show(total, 2)}`, total: total[1] };
+  };
+  const product = describe(results.product);
+  const raw = describe(results.raw);
+  return [`CPU per run during throughput: ${parts.join(' + ')} (ms)`, product.text, raw.text, `raw/product ${((raw.total / product.total) * 100).toFixed(0)}%`];
+}
+
 const rows: string[][] = [];
 const record: Record<string, unknown> = { date: new Date().toISOString(), plan };
 
@@ -60,6 +80,7 @@ if (runs('throughput')) {
   const productRate = rate(throughput.product);
   const rawRate = rate(throughput.raw);
   rows.push([`throughput, ${plan.throughputRuns} runs (runs/s)`, show(productRate), show(rawRate), `${((productRate[1] / rawRate[1]) * 100).toFixed(0)}% of raw`]);
+  rows.push(cpuPerRunRow(throughput));
   record.throughput = throughput;
 }
 
