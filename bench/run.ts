@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { benchHistoryAtScale } from './history-at-scale.js';
 import { repetition, type FlowCpu, type PipelineSettings, type RepetitionRequest, type RepetitionResult } from './pipeline.js';
@@ -54,11 +55,11 @@ async function both(request: Omit<RepetitionRequest, 'mode'>): Promise<{ product
 }
 
 /**
- * CPU per run during the throughput repetitions, by part. When the flows keep every core busy,
- * raw's total over the product's is the throughput ratio the product can reach, and it moves far
- * less with machine noise than runs/s does.
+ * CPU per run, by part, over a scenario's repetitions. When the flows keep every core busy,
+ * raw's total over the product's is about the throughput ratio; at a paced rate, the rate times
+ * the total is how many cores a flow keeps busy, and a flow near all of them queues.
  */
-function cpuPerRunRow(results: { product: RepetitionResult[]; raw: RepetitionResult[] }): string[] {
+function cpuPerRun(results: { product: RepetitionResult[]; raw: RepetitionResult[] }): { parts: CpuPart[]; product: { text: string; total: number }; raw: { text: string; total: number } } {
   const parts = CPU_PARTS.filter((part) => [...results.product, ...results.raw].every((result) => result.cpu[part] !== undefined));
   const perRun = (result: RepetitionResult, part: CpuPart) => (result.cpu[part] ?? Number.NaN) / result.runs;
   const describe = (list: RepetitionResult[]) => {
@@ -66,9 +67,7 @@ function cpuPerRunRow(results: { product: RepetitionResult[]; raw: RepetitionRes
     const total = spread(list.map((result) => parts.reduce((sum, part) => sum + perRun(result, part), 0)));
     return { text: `${medians.map((median) => median.toFixed(2)).join(' + ')} = ${show(total, 2)}`, total: total[1] };
   };
-  const product = describe(results.product);
-  const raw = describe(results.raw);
-  return [`CPU per run during throughput: ${parts.join(' + ')} (ms)`, product.text, raw.text, `raw/product ${((raw.total / product.total) * 100).toFixed(0)}%`];
+  return { parts, product: describe(results.product), raw: describe(results.raw) };
 }
 
 const rows: string[][] = [];
@@ -80,7 +79,8 @@ if (runs('throughput')) {
   const productRate = rate(throughput.product);
   const rawRate = rate(throughput.raw);
   rows.push([`throughput, ${plan.throughputRuns} runs (runs/s)`, show(productRate), show(rawRate), `${((productRate[1] / rawRate[1]) * 100).toFixed(0)}% of raw`]);
-  rows.push(cpuPerRunRow(throughput));
+  const cpu = cpuPerRun(throughput);
+  rows.push([`CPU per run during throughput: ${cpu.parts.join(' + ')} (ms)`, cpu.product.text, cpu.raw.text, `raw/product ${((cpu.raw.total / cpu.product.total) * 100).toFixed(0)}%`]);
   record.throughput = throughput;
 }
 
@@ -96,6 +96,14 @@ if (runs('paced')) {
       const raw = at(results.raw);
       rows.push([`latency at ${pace.rate} runs/s, ${label} (ms)`, show(product), show(raw), `${(product[1] / raw[1]).toFixed(2)}x raw`]);
     }
+    const cpu = cpuPerRun(results);
+    const cores = (msPerRun: number) => ((msPerRun * pace.rate) / 1000).toFixed(2);
+    rows.push([
+      `CPU per run at ${pace.rate} runs/s: ${cpu.parts.join(' + ')} (ms)`,
+      cpu.product.text,
+      cpu.raw.text,
+      `cores busy: ${cores(cpu.product.total)} vs ${cores(cpu.raw.total)} of ${availableParallelism()}`,
+    ]);
     record[`paced ${pace.rate}`] = results;
   }
 }
