@@ -35,7 +35,7 @@ export interface RepetitionResult {
   rss: Record<string, number>;
   /** Its V8 heap in use at the same points. */
   heap: Record<string, number>;
-  /** CPU spent from the first enqueue until the last run was stored, by part. */
+  /** CPU spent until the last run was stored, by part: from the worker's `ready`, the enqueuer's from its first enqueue. */
   cpu: FlowCpu;
 }
 
