@@ -21,8 +21,13 @@ const TICKS_PER_SECOND = 100;
 
 export async function readCpuTimes(redis: Redis): Promise<CpuTimes> {
   const [postgres, redisMs] = await Promise.all([postgresCpuMs(), redisCpuMs(redis)]);
+  return { postgres, redis: redisMs, process: processCpuMs() };
+}
+
+/** User + system CPU of this process so far, in ms. */
+export function processCpuMs(): number {
   const own = process.cpuUsage();
-  return { postgres, redis: redisMs, process: (own.user + own.system) / 1000 };
+  return (own.user + own.system) / 1000;
 }
 
 export function cpuSpent(from: CpuTimes, to: CpuTimes): CpuTimes {

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { openDatabase } from '../src/persistence/db.js';
 import { CONCURRENCY, productDriver, RAW_SCHEMA, rawDriver, storedLatencies, type Driver, type Mode } from './flows.js';
+import { processCpuMs } from './cpu-usage.js';
 import type { WorkerReport, WorkerRequest } from './pipeline-child.js';
 import { startBenchChild } from './processes.js';
 import { deleteQueueKeys } from './queue-keys.js';
@@ -70,10 +71,10 @@ export async function repetition(settings: PipelineSettings, request: Repetition
     await worker.ready;
     driver = request.mode === 'product' ? await productDriver(databaseUrl, connection, prefix) : rawDriver(connection, prefix);
     const started = Date.now();
-    const enqueuerAtStart = process.cpuUsage();
+    const enqueuerAtStart = processCpuMs();
     await drive(request, driver);
     const report = await worker.report;
-    const enqueuer = process.cpuUsage(enqueuerAtStart);
+    const enqueuer = processCpuMs() - enqueuerAtStart;
     return {
       mode: request.mode,
       scenario: request.scenario,
@@ -82,7 +83,7 @@ export async function repetition(settings: PipelineSettings, request: Repetition
       latenciesMs: await storedLatencies(sql, request.mode),
       rss: report.rss,
       heap: report.heap,
-      cpu: { postgres: report.cpu.postgres, redis: report.cpu.redis, worker: report.cpu.process, enqueuer: (enqueuer.user + enqueuer.system) / 1000 },
+      cpu: { postgres: report.cpu.postgres, redis: report.cpu.redis, worker: report.cpu.process, enqueuer },
     };
   } finally {
     await driver?.close();
