@@ -6,7 +6,7 @@ import { InsightRepository } from '../../src/persistence/insight-repository.js';
 import { RUN_STATUS } from '../../src/persistence/schema.js';
 import { businessDateOf } from '../../src/runs/names.js';
 import { createHarness, type Harness } from '../support/harness.js';
-import { DAY_MS, recordingDatabase, seedSuccessfulRuns } from '../support/insight.js';
+import { DAY_MS, recordingDatabase, scansOf, seedSuccessfulRuns } from '../support/insight.js';
 import { scriptedSource } from '../support/sources.js';
 
 let harness: Harness;
@@ -144,6 +144,26 @@ describe('same-hour history', () => {
     expect(history.map((counts) => counts.SPA)).toEqual([4, 3, 2, 1]);
     const limited = await harness.insight.sameHourHistory({ client: 'dst', businessDate: '2026-03-31', hour: 14, timeZone: paris, excludeRunId: 0, before: new Date('2026-03-31T12:25:00Z'), runs: 2, lookbackDays: 1 });
     expect(limited.map((counts) => counts.SPA)).toEqual([3]);
+  });
+
+  it('walks back only as many days as the latest runs need, never all of the lookback', async () => {
+    // Three runs at 08:xx UTC on each of four days: the latest 7 are two whole days and the newest run of the third.
+    const days = ['2026-05-01', '2026-05-02', '2026-05-03', '2026-05-04'];
+    await seedSuccessfulRuns(
+      harness.database.db,
+      days.flatMap((businessDate, day) => [10, 20, 30].map((minute, index) => ({ client: 'walk', businessDate, at: new Date(`${businessDate}T08:${minute}:00Z`), counts: { SPA: day * 10 + index } }))),
+    );
+    const recording = await recordingDatabase(harness.database.url);
+    try {
+      const insight = new InsightRepository(recording.db);
+      const history = await insight.sameHourHistory({ client: 'walk', businessDate: '2026-05-04', hour: 8, timeZone: 'UTC', excludeRunId: 0, before: new Date('2026-05-04T09:00:00Z'), runs: 7, lookbackDays: 28 });
+      expect(history.map((counts) => counts.SPA)).toEqual([32, 31, 30, 22, 21, 20, 12]);
+      // One index range per day read: today, yesterday and the day before, not 29.
+      const [dayReads] = scansOf(await recording.explainAnalyzed('recent.counts'), 'totals');
+      expect(dayReads?.['Actual Loops']).toBe(3);
+    } finally {
+      await recording.close();
+    }
   });
 
   it('answers concurrent asks in one statement, each with its own history', async () => {

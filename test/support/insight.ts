@@ -61,16 +61,59 @@ export async function seedSuccessfulRuns(db: Database, runs: readonly SeededRun[
   return created;
 }
 
+export interface RecordingDatabase {
+  db: Database;
+  /** Each statement's text, in the order sent (a test may empty it). */
+  statements: string[];
+  /** `EXPLAIN (ANALYZE, FORMAT JSON)` of the latest statement whose text includes `marker`, run again with its parameters. */
+  explainAnalyzed(marker: string): Promise<PlanNode>;
+  close(): Promise<void>;
+}
+
+/** A node of a JSON query plan, as far as tests read it. */
+export interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Loops'?: number;
+  Plans?: PlanNode[];
+}
+
 /**
  * A drizzle database on its own connection that records every statement sent after the driver's
- * own connection setup (its type lookup), so a test can count what a piece of code asks.
+ * own connection setup (its type lookup), so a test can count what a piece of code asks, and see
+ * how Postgres ran one of them.
  */
-export async function recordingDatabase(url: string): Promise<{ db: Database; statements: string[]; close(): Promise<void> }> {
+export async function recordingDatabase(url: string): Promise<RecordingDatabase> {
   const statements: string[] = [];
-  const client = postgres(url, { max: 1, onnotice: () => undefined, debug: (_connection, query) => void statements.push(query) });
+  const calls: { query: string; parameters: unknown[] }[] = [];
+  const client = postgres(url, {
+    max: 1,
+    onnotice: () => undefined,
+    debug: (_connection, query, parameters: unknown[]) => {
+      statements.push(query);
+      calls.push({ query, parameters });
+    },
+  });
   await client`select 1`;
   statements.length = 0;
-  return { db: drizzle(client, { schema }) as unknown as Database, statements, close: () => client.end({ timeout: 5 }) };
+  return {
+    db: drizzle(client, { schema }) as unknown as Database,
+    statements,
+    async explainAnalyzed(marker) {
+      const call = [...calls].reverse().find((recorded) => recorded.query.includes(marker));
+      if (!call) throw new Error(`no statement with ${marker} was sent`);
+      const [row] = await client.unsafe<{ 'QUERY PLAN': [{ Plan: PlanNode }] }[]>(`explain (analyze, format json) ${call.query}`, call.parameters as never[]);
+      if (!row) throw new Error('EXPLAIN returned no plan');
+      return row['QUERY PLAN'][0].Plan;
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+/** Every node of `plan` (itself included) that reads `relation`. */
+export function scansOf(plan: PlanNode, relation: string): PlanNode[] {
+  const own = plan['Relation Name'] === relation ? [plan] : [];
+  return [...own, ...(plan.Plans ?? []).flatMap((child) => scansOf(child, relation))];
 }
 
 export const DAY_MS = 86_400_000;
