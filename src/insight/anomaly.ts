@@ -36,7 +36,12 @@ export interface Anomaly {
 export type CountsBySource = Readonly<Record<string, number>>;
 
 function valuesOf(history: readonly CountsBySource[], source: string): number[] {
-  return history.flatMap((counts) => (typeof counts[source] === 'number' ? [counts[source]] : []));
+  const values: number[] = [];
+  for (const counts of history) {
+    const value = counts[source];
+    if (typeof value === 'number') values.push(value);
+  }
+  return values;
 }
 
 function anomalyFrom(kind: AnomalyKind, subject: string, value: number, range: RobustRange): Anomaly {

@@ -12,9 +12,8 @@ export function median(values: readonly number[]): number | undefined {
   return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] as number) + upper) / 2;
 }
 
-/** Median of the absolute deviations from the median; undefined when empty. */
-export function medianAbsoluteDeviation(values: readonly number[]): number | undefined {
-  const center = median(values);
+/** Median of the absolute deviations from the median (`center`, when already known); undefined when empty. */
+export function medianAbsoluteDeviation(values: readonly number[], center: number | undefined = median(values)): number | undefined {
   if (center === undefined) return undefined;
   return median(values.map((value) => Math.abs(value - center)));
 }
@@ -37,7 +36,7 @@ export interface RobustRange {
  */
 export function robustRange(values: readonly number[], k: number, madFloor: number): RobustRange | undefined {
   const center = median(values);
-  const mad = medianAbsoluteDeviation(values);
+  const mad = medianAbsoluteDeviation(values, center);
   if (center === undefined || mad === undefined) return undefined;
   const spread = Math.max(mad, madFloor);
   return { median: center, mad, spread, low: center - k * spread, high: center + k * spread, size: values.length };

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { describeAnomaly, findAnomalies, hourLabel, type Anomaly } from '../insight/anomaly.js';
-import { wallClock } from '../insight/calendar.js';
+import { hourOfDay } from '../insight/calendar.js';
 import type { AlertSink } from '../notify/events.js';
 import type { InsightRepository } from '../persistence/insight-repository.js';
 
@@ -37,7 +37,7 @@ export class RunAnomalyCheck {
     if (!rules.enabled) return [];
     try {
       const at = this.deps.now?.() ?? new Date();
-      const { hour } = wallClock(at, this.deps.timezone);
+      const hour = hourOfDay(at, this.deps.timezone);
       const history = await insight.sameHourHistory({
         client: run.client,
         businessDate: run.businessDate,

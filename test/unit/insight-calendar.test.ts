@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, clockLabel, daysBetween, isIsoDate, secondsIntoDay, wallClock, weekdayName, weekdayOf, zonedInstant } from '../../src/insight/calendar.js';
+import { addDays, clockLabel, daysBetween, hourOfDay, isIsoDate, secondsIntoDay, wallClock, weekdayName, weekdayOf, zonedInstant } from '../../src/insight/calendar.js';
 
 describe('business date arithmetic', () => {
   it('moves across month ends, year ends and leap days', () => {
@@ -67,6 +67,18 @@ describe('wall clock in a time zone', () => {
     for (let hour = 0; hour < 24; hour++) {
       const at = zonedInstant('2026-10-25', hour * 3600, 'Europe/Paris');
       expect(wallClock(at, 'Europe/Paris')).toEqual({ date: '2026-10-25', hour, minute: 0, second: 0 });
+    }
+  });
+
+  it('reads the hour alone as the wall clock does, midnight as 0, across both DST changes', () => {
+    expect(hourOfDay(new Date('2026-01-15T23:30:05Z'), 'Europe/Paris')).toBe(0);
+    expect(hourOfDay(new Date('2026-01-15T22:59:59Z'), 'Europe/Paris')).toBe(23);
+    expect(hourOfDay(new Date('2026-07-15T12:00:00Z'), 'Asia/Kathmandu')).toBe(17);
+    for (const day of ['2026-03-29', '2026-10-25']) {
+      for (let minutes = 0; minutes < 24 * 60; minutes += 15) {
+        const at = new Date(Date.parse(`${day}T00:00:00Z`) + minutes * 60_000);
+        expect(hourOfDay(at, 'Europe/Paris')).toBe(wallClock(at, 'Europe/Paris').hour);
+      }
     }
   });
 
