@@ -83,7 +83,7 @@ describe('anomaly check after a successful run', () => {
       const succeeded = { runId: run!.id, runName: run!.name, client: 'default', businessDate: today };
       expect(await check.afterSuccess({ ...succeeded, counts: { SPA: 20_000, UPCTM: 10_000 } })).toEqual([]);
       expect(recording.statements).toHaveLength(1);
-      expect(recording.statements[0]).toMatch(/select input\.ord, recent\.counts/);
+      expect(recording.statements[0]).toMatch(/select input\.ord, json_agg\(recent\.counts/);
       recording.statements.length = 0;
       expect(await check.afterSuccess({ ...succeeded, counts: { SPA: 90_000, UPCTM: 10_000 } })).toHaveLength(1);
       expect(recording.statements).toHaveLength(2);
