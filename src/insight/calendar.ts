@@ -47,35 +47,35 @@ export interface WallClock {
   second: number;
 }
 
+const FIELDS = {
+  all: { hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' },
+  hour: { hourCycle: 'h23', hour: '2-digit' },
+} as const satisfies Record<string, Intl.DateTimeFormatOptions>;
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
+/** Building a DateTimeFormat costs far more than using one: one per zone and field set, kept. */
+function formatterFor(timeZone: string, fields: keyof typeof FIELDS): Intl.DateTimeFormat {
+  const key = `${fields} ${timeZone}`;
+  let formatter = formatters.get(key);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    formatters.set(timeZone, formatter);
+    formatter = new Intl.DateTimeFormat('en-CA', { timeZone, ...FIELDS[fields] });
+    formatters.set(key, formatter);
   }
   return formatter;
 }
-
-const hourFormatters = new Map<string, Intl.DateTimeFormat>();
 
 /**
  * The hour (0 … 23) a clock on the wall in `timeZone` shows at `at`. Every successful run asks,
  * and formatting the hour alone costs an eighth of `wallClock`'s parts.
  */
 export function hourOfDay(at: Date, timeZone: string): number {
-  let formatter = hourFormatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', hour: '2-digit' });
-    hourFormatters.set(timeZone, formatter);
-  }
-  return Number(formatter.format(at));
+  return Number(formatterFor(timeZone, 'hour').format(at));
 }
 
 /** What a clock on the wall in `timeZone` shows at the instant `at`. */
 export function wallClock(at: Date, timeZone: string): WallClock {
-  const parts = Object.fromEntries(formatterFor(timeZone).formatToParts(at).map((part) => [part.type, part.value]));
+  const parts = Object.fromEntries(formatterFor(timeZone, 'all').formatToParts(at).map((part) => [part.type, part.value]));
   return { date: `${parts.year}-${parts.month}-${parts.day}`, hour: Number(parts.hour), minute: Number(parts.minute), second: Number(parts.second) };
 }
 

@@ -97,8 +97,8 @@ export class InsightRepository {
     // The days are walked newest first and the walk stops at the run limit, with no sort over
     // them: each day's rows lie in that day's hour, so they are all newer than the next day's,
     // and a lateral join emits its rows in the order of the days. A run every 5 minutes then
-    // reads two days, not all 29 (half the statement's time). Each asking run gets one row, its
-    // history as one JSON array: one row to send and parse instead of one per history run.
+    // reads two days, not all 29 (a third of the statement's time at 100,000 runs). Each asking
+    // run gets one row, its history as one JSON array: one row to send and parse, not 14.
     const rows = await queryRows<{ ord: number; history: unknown }>(
       this.db,
       sql`
