@@ -47,14 +47,17 @@ export interface FieldIssue {
   message: string;
 }
 
-export class ConfigError extends JobtallyError {
-  readonly code = 'CONFIG_INVALID';
+/**
+ * Bad input that names its bad fields. The message sums it up; `describe()` adds one line per
+ * field, so a CLI user sees what each field accepts, and the API returns the fields apart.
+ */
+abstract class FieldIssuesError extends JobtallyError {
   constructor(
     message: string,
     readonly issues: FieldIssue[] = [],
     options: JobtallyErrorOptions = {},
   ) {
-    super(message, { hint: 'fix the configuration and run `jobtally config check`', ...options });
+    super(message, options);
   }
 
   override describe(): string {
@@ -63,15 +66,15 @@ export class ConfigError extends JobtallyError {
   }
 }
 
-export class InputError extends JobtallyError {
-  readonly code = 'INPUT_INVALID';
-  constructor(
-    message: string,
-    readonly issues: FieldIssue[] = [],
-    options: JobtallyErrorOptions = {},
-  ) {
-    super(message, options);
+export class ConfigError extends FieldIssuesError {
+  readonly code = 'CONFIG_INVALID';
+  constructor(message: string, issues: FieldIssue[] = [], options: JobtallyErrorOptions = {}) {
+    super(message, issues, { hint: 'fix the configuration and run `jobtally config check`', ...options });
   }
+}
+
+export class InputError extends FieldIssuesError {
+  readonly code = 'INPUT_INVALID';
 }
 
 export class NotFoundError extends JobtallyError {

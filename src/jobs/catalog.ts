@@ -63,7 +63,7 @@ function parseWith<T extends z.ZodType>(job: string, schema: T, input: unknown):
   const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
-    throw new InputError(`invalid parameters for ${job}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, issues);
+    throw new InputError(`invalid parameters for ${job}`, issues);
   }
   return parsed.data;
 }

@@ -78,7 +78,7 @@ export function createRetentionProcessor(deps: RetentionJobDeps) {
       deps.onFinished?.('error', 0, durationMs);
       logger.error({ err: error, durationMs, attempt: job.attemptsMade + 1 }, `retention failed: ${errorMessage(error)}`);
       // Bad job data stays bad: fail at once instead of retrying it.
-      throw error instanceof InputError ? new UnrecoverableError(error.message) : error;
+      throw error instanceof InputError ? new UnrecoverableError(error.describe()) : error;
     }
   };
 }

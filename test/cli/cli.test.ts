@@ -89,6 +89,9 @@ describe('jobtally CLI', { timeout: 120_000 }, () => {
     const badDate = await runJobtally(['run', '--date', '2025-02-31'], { env, cwd: dir });
     expect(badDate.code).toBe(2);
     expect(badDate.stderr).not.toMatch(/\n\s+at /);
+    const badStatus = await runJobtally(['runs', 'list', '--status', 'finished'], { env, cwd: dir });
+    expect(badStatus.code).toBe(2);
+    expect(badStatus.stderr.trim(), 'the error says what the flag accepts').toBe('error: unknown status finished\n  --status: use pending, processing, error, success');
   });
 
   it('config check lists every bad field, exits 2, and never prints secrets', async () => {

@@ -43,10 +43,7 @@ export const registerScheduleCommands: CommandRegistrar = (program: Command, cli
     .option('--client <name>', 'client the runs are recorded for', 'default')
     .action(async (name: string, options: { every?: string; cron?: string; tz?: string; client: string }) => {
       const parsed = scheduleSchema.safeParse({ name, ...options, ...(options.every && /^\d+$/.test(options.every) ? { every: Number(options.every) } : {}) });
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map(toFieldIssue);
-        throw new InputError(`invalid schedule: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, issues);
-      }
+      if (!parsed.success) throw new InputError('invalid schedule', parsed.error.issues.map(toFieldIssue));
       await cli.withApp({}, async (app) => {
         await upsertSchedule(app.queueSet.queues[QUEUE_NAMES.schedule], parsed.data, 'cli');
         cli.io.stdout(`schedule ${name} set`);
