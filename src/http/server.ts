@@ -195,7 +195,9 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
     }
     const { status, body } = describeHttpError(error);
     if (status >= 500) app.logger.error({ err: error }, 'page failed');
-    send(response, status === 404 ? 'Not found' : status === 403 ? 'Forbidden' : 'Error', html`<p class="error-box">${body.error.message}</p>`, { status });
+    const fields = body.error.fields ?? [];
+    const fieldList = fields.length > 0 ? html`<ul id="error-fields">${fields.map((field) => html`<li><code>${field.path}</code>: ${field.message}</li>`)}</ul>` : '';
+    send(response, status === 404 ? 'Not found' : status === 403 ? 'Forbidden' : 'Error', html`<div class="error-box"><p>${body.error.message}</p>${fieldList}</div>`, { status });
   });
   return web;
 }

@@ -168,7 +168,9 @@ describe('pages', () => {
       expect(response.status, field).toBe(200);
       expect(await response.text()).toContain('No runs match these filters.');
     }
-    expect((await session.request(`/runs?from=${hostile}`)).status).toBe(422);
+    const badDate = await session.request(`/runs?from=${hostile}`);
+    expect(badDate.status).toBe(422);
+    expect(await badDate.text(), 'the page names the bad field').toMatch(/<li><code>from<\/code>: /);
     expect((await session.request(`/runs?sort=${hostile}`)).status).toBe(422);
     const capped = (await (await api('/api/runs?limit=100000', { auth: viewer })).json()) as { runs: unknown[] };
     expect(capped.runs.length).toBeLessThanOrEqual(200);
