@@ -7,12 +7,14 @@ import { toFieldIssues } from './errors.js';
 export const MAX_PAGE_SIZE = 200;
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
-const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item)]).transform((value) => (Array.isArray(value) ? value : [value]) as z.output<T>[]);
+// A union's own error is only "Invalid input": the caller says what the field accepts instead.
+const oneOrMany = <T extends z.ZodType>(item: T, accepted: string) =>
+  z.union([item, z.array(item)], { error: accepted }).transform((value) => (Array.isArray(value) ? value : [value]) as z.output<T>[]);
 
 /** The run list's URL state: filters, sort and page, shared by `/runs` and `GET /api/runs`. */
 export const runListQuerySchema = z.strictObject({
   client: z.string().max(200).optional(),
-  status: oneOrMany(z.enum(RUN_STATUS_NAMES)).optional(),
+  status: oneOrMany(z.enum(RUN_STATUS_NAMES), `use ${RUN_STATUS_NAMES.join(', ')}`).optional(),
   job: z.string().max(200).optional(),
   from: isoDate.optional(),
   to: isoDate.optional(),

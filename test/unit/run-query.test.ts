@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { listUrl } from '../../src/http/run-query.js';
+import { InputError } from '../../src/errors.js';
+import { listUrl, parseRunListQuery } from '../../src/http/run-query.js';
 
 type Params = Parameters<typeof listUrl>[1];
 
@@ -55,6 +56,16 @@ describe('listUrl', () => {
       const query = pick();
       const changes = pick();
       expect(listUrl('/runs', query, changes)).toBe(referenceUrl('/runs', query, changes));
+    }
+  });
+});
+
+describe('parseRunListQuery', () => {
+  it('says which statuses a bad status filter could have been, alone or in a list', () => {
+    for (const status of ['finished', ['error', 'finished']]) {
+      expect(() => parseRunListQuery({ status }), JSON.stringify(status)).toThrow(
+        expect.objectContaining({ constructor: InputError, issues: [{ path: 'status', message: 'use pending, processing, error, success' }] }),
+      );
     }
   });
 });
