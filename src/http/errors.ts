@@ -1,8 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 import { ConflictError, InputError, isJobtallyError, NotFoundError, type FieldIssue } from '../errors.js';
-import { formatIssuePath } from '../config/load.js';
 
 /** HTTP-only failures: who may do what. */
 export class HttpError extends Error {
@@ -13,10 +11,6 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
-}
-
-export function toFieldIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
 }
 
 export interface ErrorBody {

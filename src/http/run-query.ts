@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { RUN_SORT_COLUMNS, type RunCursor, type RunFilters, type RunSort } from '../persistence/runs-repository.js';
 import { RUN_STATUS_NAMES } from '../persistence/schema.js';
-import { toFieldIssues } from './errors.js';
+import { toFieldIssue } from '../config/load.js';
 
 export const MAX_PAGE_SIZE = 200;
 
@@ -37,7 +37,7 @@ export interface ParsedRunList {
 export function parseRunListQuery(raw: unknown): ParsedRunList {
   const cleaned = Object.fromEntries(Object.entries(raw as Record<string, unknown>).filter(([, value]) => value !== ''));
   const parsed = runListQuerySchema.safeParse(cleaned);
-  if (!parsed.success) throw new InputError('invalid run list query', toFieldIssues(parsed.error));
+  if (!parsed.success) throw new InputError('invalid run list query', parsed.error.issues.map(toFieldIssue));
   const query = parsed.data;
   return {
     query,

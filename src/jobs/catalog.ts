@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sourceName } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { formatIssuePath } from '../config/load.js';
+import { toFieldIssue } from '../config/load.js';
 
 /** The kinds of job a run can be, each with the zod schema of its parameters. */
 
@@ -61,9 +61,6 @@ export function parseRetentionParameters(input: unknown): RetentionParameters {
 
 function parseWith<T extends z.ZodType>(job: string, schema: T, input: unknown): z.output<T> {
   const parsed = schema.safeParse(input ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
-    throw new InputError(`invalid parameters for ${job}`, issues);
-  }
+  if (!parsed.success) throw new InputError(`invalid parameters for ${job}`, parsed.error.issues.map(toFieldIssue));
   return parsed.data;
 }
