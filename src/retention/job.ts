@@ -76,9 +76,10 @@ export function createRetentionProcessor(deps: RetentionJobDeps) {
     } catch (error) {
       const durationMs = Math.round(performance.now() - started);
       deps.onFinished?.('error', 0, durationMs);
-      logger.error({ err: error, durationMs, attempt: job.attemptsMade + 1 }, `retention failed: ${errorMessage(error)}`);
+      const reason = errorMessage(error);
+      logger.error({ err: error, durationMs, attempt: job.attemptsMade + 1 }, `retention failed: ${reason}`);
       // Bad job data stays bad: fail at once instead of retrying it.
-      throw error instanceof InputError ? new UnrecoverableError(error.describe()) : error;
+      throw error instanceof InputError ? new UnrecoverableError(reason) : error;
     }
   };
 }
