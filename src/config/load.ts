@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError, SecretError, type FieldIssue } from '../errors.js';
+import { parseFields } from './issues.js';
 import { configFileSchema, type ConfigFile, type SourceConfigFile } from './schema.js';
 import { resolveSecret, Secret, SecretReference, type SecretEnvironment } from './secret.js';
 
@@ -90,10 +90,8 @@ export function parseConfig(
 ): Config {
   const env = options.env ?? {};
   const where = options.configPath ?? 'built-in demo config';
-  const parsed = configFileSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    throw new ConfigError(`invalid configuration in ${where}`, parsed.error.issues.map(toFieldIssue));
-  }
+  const parsed = parseFields(configFileSchema, raw ?? {});
+  if (!parsed.success) throw new ConfigError(`invalid configuration in ${where}`, parsed.issues);
   const file = parsed.data;
   const demo = file.sources === undefined;
   const fileSources: SourceConfigFile[] = file.sources ?? configFileSchema.parse(DEMO_SOURCES).sources ?? [];
@@ -149,19 +147,6 @@ export function defaultDataDir(): string {
   return envPaths('jobtally', { suffix: '' }).data;
 }
 
-/** `sources[1].endpoint` from zod's `['sources', 1, 'endpoint']`. */
-export function formatIssuePath(issuePath: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of issuePath) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return out || '(root)';
-}
-
-export function toFieldIssue(issue: z.core.$ZodIssue): FieldIssue {
-  return { path: formatIssuePath(issue.path), message: issue.message };
-}
 
 function readConfigFile(configPath: string, readFile?: (filePath: string) => string): unknown {
   let text: string;

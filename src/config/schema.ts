@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONFIGURABLE_METRICS, DEFAULT_METRIC_RULES, isMetricRule, LICENSE_METRIC, METRIC_RULES, type ConfigurableMetric, type MetricRules } from '../metrics/definitions.js';
+import { fieldErrorMap } from './issues.js';
 import { SecretReference } from './secret.js';
 
 /** Config file schema. Pure: parsing env and files happens in `load.ts`. */
@@ -65,7 +66,7 @@ const loginAuth = z.strictObject({ username: z.string().min(1), password: secret
 /** `{ apiKey }` or `{ username, password }`; picked by key so errors point at the exact field. */
 const controlmAuth = z.unknown().transform((value, ctx): z.output<typeof apiKeyAuth> | z.output<typeof loginAuth> => {
   const schema = typeof value === 'object' && value !== null && 'apiKey' in value ? apiKeyAuth : loginAuth;
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(value, { error: fieldErrorMap });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
     return z.NEVER;

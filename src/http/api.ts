@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { parseFields } from '../config/issues.js';
 import { InputError } from '../errors.js';
 import { JOB_CATALOG } from '../jobs/catalog.js';
 import type { AppContext } from '../lifecycle/app.js';
@@ -96,8 +97,8 @@ export function createApiRouter(app: AppContext, audit: AuditRepository, auth: A
     });
   });
   router.post('/runs', requireOperatorJson, async (request, response) => {
-    const parsed = createRunBody.safeParse(request.body);
-    if (!parsed.success) throw new InputError('invalid request body', parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || 'body', message: issue.message })));
+    const parsed = parseFields(createRunBody, request.body, { root: 'body' });
+    if (!parsed.success) throw new InputError('invalid request body', parsed.issues);
     const { job, parameters, idempotencyKey } = parsed.data;
     try {
       const run = await app.producer.enqueueRun({ job, parameters, trigger: 'api', idempotencyKey: idempotencyKey ? `api:${idempotencyKey}` : undefined });
@@ -120,8 +121,8 @@ export function createApiRouter(app: AppContext, audit: AuditRepository, auth: A
     }
   });
   router.get('/totals', async (request, response) => {
-    const parsed = totalsQuery.safeParse(request.query);
-    if (!parsed.success) throw new InputError('invalid totals query', parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })));
+    const parsed = parseFields(totalsQuery, request.query);
+    if (!parsed.success) throw new InputError('invalid totals query', parsed.issues);
     const rows = await app.runs.dailyTotals({ client: parsed.data.client, since: parsed.data.from, until: parsed.data.to });
     response.json({ limit: app.config.limit, totals: rows });
   });

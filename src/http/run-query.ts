@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { RUN_SORT_COLUMNS, type RunCursor, type RunFilters, type RunSort } from '../persistence/runs-repository.js';
 import { RUN_STATUS_NAMES } from '../persistence/schema.js';
-import { toFieldIssue } from '../config/load.js';
+import { parseFields } from '../config/issues.js';
 
 export const MAX_PAGE_SIZE = 200;
+const LIMIT_MESSAGE = `use a whole number of runs per page, 1 or more (at most ${MAX_PAGE_SIZE} are shown)`;
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
 // A union's own error is only "Invalid input": the caller says what the field accepts instead.
@@ -22,7 +23,12 @@ export const runListQuerySchema = z.strictObject({
   dir: z.enum(['asc', 'desc']).default('desc'),
   cursor: z.string().max(500).optional(),
   /** Capped, not refused: a bookmarked `limit=1000` still works, with at most 200 rows. */
-  limit: z.coerce.number().int().min(1).default(50).transform((limit) => Math.min(limit, MAX_PAGE_SIZE)),
+  limit: z.coerce
+    .number({ error: LIMIT_MESSAGE })
+    .int({ error: LIMIT_MESSAGE })
+    .min(1, { error: LIMIT_MESSAGE })
+    .default(50)
+    .transform((limit) => Math.min(limit, MAX_PAGE_SIZE)),
 });
 
 export type RunListQuery = z.output<typeof runListQuerySchema>;
@@ -36,8 +42,8 @@ export interface ParsedRunList {
 
 export function parseRunListQuery(raw: unknown): ParsedRunList {
   const cleaned = Object.fromEntries(Object.entries(raw as Record<string, unknown>).filter(([, value]) => value !== ''));
-  const parsed = runListQuerySchema.safeParse(cleaned);
-  if (!parsed.success) throw new InputError('invalid run list query', parsed.error.issues.map(toFieldIssue));
+  const parsed = parseFields(runListQuerySchema, cleaned);
+  if (!parsed.success) throw new InputError('invalid run list query', parsed.issues);
   const query = parsed.data;
   return {
     query,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sourceName } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { toFieldIssue } from '../config/load.js';
+import { parseFields } from '../config/issues.js';
 
 /** The kinds of job a run can be, each with the zod schema of its parameters. */
 
@@ -60,7 +60,7 @@ export function parseRetentionParameters(input: unknown): RetentionParameters {
 }
 
 function parseWith<T extends z.ZodType>(job: string, schema: T, input: unknown): z.output<T> {
-  const parsed = schema.safeParse(input ?? {});
-  if (!parsed.success) throw new InputError(`invalid parameters for ${job}`, parsed.error.issues.map(toFieldIssue));
+  const parsed = parseFields(schema, input ?? {});
+  if (!parsed.success) throw new InputError(`invalid parameters for ${job}`, parsed.issues);
   return parsed.data;
 }

@@ -46,6 +46,22 @@ describe('config', () => {
     expect(error.describe()).toContain('  sources[1].endpoint: Invalid URL');
   });
 
+  it('names the setting a misspelt key was meant to be, at any depth', () => {
+    const error = configError({
+      limt: 100,
+      sources: [controlm({ auth: { apiKey: { env: 'SPA_API_KEY' }, user: 'ops' } }), { name: 'X', type: 'static', count: 1, delayMS: 5 }],
+      schedules: [{ name: 'five', evry: '5m' }],
+    }, { SPA_API_KEY: 'k-123' });
+    expect(error.issues).toEqual(
+      expect.arrayContaining([
+        { path: '(root)', message: 'unknown key limt: did you mean limit?' },
+        { path: 'sources[0].auth', message: 'unknown key user: use apiKey' },
+        { path: 'sources[1]', message: 'unknown key delayMS: did you mean delayMs?' },
+        { path: 'schedules[0]', message: 'unknown key evry: did you mean every?' },
+      ]),
+    );
+  });
+
   it('refuses plaintext secrets and duplicate source names', () => {
     const plaintext = configError({ sources: [controlm({ auth: { apiKey: 'hunter2' } })] });
     expect(plaintext.issues).toEqual([{ path: 'sources[0].auth.apiKey', message: 'plaintext secrets are not allowed here: use { env: NAME } or { file: PATH }' }]);

@@ -69,3 +69,28 @@ describe('parseRunListQuery', () => {
     }
   });
 });
+
+describe('parseRunListQuery messages', () => {
+  const issuesOf = (raw: Record<string, unknown>) => {
+    try {
+      parseRunListQuery(raw);
+    } catch (error) {
+      if (error instanceof InputError) return error.issues;
+      throw error;
+    }
+    throw new Error(`${JSON.stringify(raw)} was accepted`);
+  };
+
+  it('says what a page size, a sort column and a direction can be', () => {
+    const limit = { path: 'limit', message: 'use a whole number of runs per page, 1 or more (at most 200 are shown)' };
+    for (const value of ['abc', '1.5', '0', '-3']) expect(issuesOf({ limit: value }), value).toEqual([limit]);
+    expect(issuesOf({ sort: 'bogus' })).toEqual([{ path: 'sort', message: 'unknown value bogus: use created, name, client, job, status, trigger, retries, finished, duration, total' }]);
+    expect(issuesOf({ sort: 'totl' })).toEqual([{ path: 'sort', message: 'unknown value totl: did you mean total?' }]);
+    expect(issuesOf({ dir: 'up' })).toEqual([{ path: 'dir', message: 'unknown value up: use asc, desc' }]);
+  });
+
+  it('names the parameter a misspelt one was meant to be, or lists them all', () => {
+    expect(issuesOf({ clinet: 'acme' })).toEqual([{ path: '(root)', message: 'unknown key clinet: did you mean client?' }]);
+    expect(issuesOf({ since: '24h' })).toEqual([{ path: '(root)', message: 'unknown key since: use client, status, job, from, to, sort, dir, cursor, limit' }]);
+  });
+});

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { scheduleSchema } from '../../config/schema.js';
 import { InputError, NotFoundError } from '../../errors.js';
 import { formatDuration } from '../../format.js';
-import { toFieldIssue } from '../../config/load.js';
+import { parseFields } from '../../config/issues.js';
 import { QUEUE_NAMES } from '../../queues/names.js';
 import { listSchedules, removeSchedule, upsertSchedule } from '../../queues/scheduler.js';
 import type { CliContext, CommandRegistrar } from '../context.js';
@@ -42,8 +42,8 @@ export const registerScheduleCommands: CommandRegistrar = (program: Command, cli
     .option('--tz <zone>', 'time zone for --cron, e.g. Europe/Paris')
     .option('--client <name>', 'client the runs are recorded for', 'default')
     .action(async (name: string, options: { every?: string; cron?: string; tz?: string; client: string }) => {
-      const parsed = scheduleSchema.safeParse({ name, ...options, ...(options.every && /^\d+$/.test(options.every) ? { every: Number(options.every) } : {}) });
-      if (!parsed.success) throw new InputError('invalid schedule', parsed.error.issues.map(toFieldIssue));
+      const parsed = parseFields(scheduleSchema, { name, ...options, ...(options.every && /^\d+$/.test(options.every) ? { every: Number(options.every) } : {}) });
+      if (!parsed.success) throw new InputError('invalid schedule', parsed.issues);
       await cli.withApp({}, async (app) => {
         await upsertSchedule(app.queueSet.queues[QUEUE_NAMES.schedule], parsed.data, 'cli');
         cli.io.stdout(`schedule ${name} set`);
