@@ -4,10 +4,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { SourceUnavailableError } from '../errors.js';
 import { QUEUE_NAMES } from '../queues/names.js';
+import type { DueTick } from '../queues/scheduler.js';
 import { retryDelayMs } from './backoff.js';
 import type { ScheduleTickData } from './job-data.js';
 import { createAggregateProcessor, createFetchProcessor, type ProcessorDeps } from './processors.js';
-import type { RunProducer } from './producer.js';
+import type { EnqueueRequest, RunProducer } from './producer.js';
 
 export interface WorkerGroup {
   workers: Worker[];
@@ -57,17 +58,21 @@ export function startFlowWorkers(setup: WorkerSetup, config: Pick<Config, 'queue
   return group([watch(fetch, logger), watch(aggregate, logger)]);
 }
 
-/** Turns scheduler ticks into runs; the tick's job id makes a re-delivered tick the same run. */
+/**
+ * The run a scheduler tick stands for. Its idempotency key is the tick's job id, so a re-delivered
+ * tick, or `start --run-now` taking a tick that is due, is the same run.
+ */
+export function scheduledRunRequest(tick: DueTick): EnqueueRequest {
+  return { trigger: 'schedule', parameters: { client: tick.client }, idempotencyKey: `schedule:${tick.schedule}:${tick.jobId}` };
+}
+
+/** Turns scheduler ticks into runs. */
 export function startScheduleWorker(setup: WorkerSetup, producer: RunProducer): WorkerGroup {
   const { connection, prefix, logger } = setup;
   const worker = new Worker<ScheduleTickData>(
     QUEUE_NAMES.schedule,
     async (job) => {
-      const run = await producer.enqueueRun({
-        trigger: 'schedule',
-        parameters: { client: job.data.client },
-        idempotencyKey: `schedule:${job.data.schedule}:${job.id ?? job.timestamp}`,
-      });
+      const run = await producer.enqueueRun(scheduledRunRequest({ schedule: job.data.schedule, client: job.data.client, jobId: job.id ?? String(job.timestamp) }));
       return { run: run.name };
     },
     { connection, prefix, concurrency: 1 },

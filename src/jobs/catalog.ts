@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { parseFields } from '../config/issues.js';
 import { sourceName } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { parseFields } from '../config/issues.js';
 
 /** The kinds of job a run can be, each with the zod schema of its parameters. */
 
@@ -9,8 +9,11 @@ export const clientName = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_-]{0,39}$/, 'use letters, digits, _ or - (start with a letter, at most 40 characters)');
 
+/** The client of a run started without one. */
+export const DEFAULT_CLIENT = 'default';
+
 export const licenseCountParameters = z.strictObject({
-  client: clientName.default('default').describe('Client whose counts this run records'),
+  client: clientName.default(DEFAULT_CLIENT).describe('Client whose counts this run records'),
   date: z.iso.date('use YYYY-MM-DD').optional().describe('Business date to record the run under (default: today)'),
   sources: z.array(sourceName).min(1).optional().describe('Subset of configured sources (default: all)'),
 });

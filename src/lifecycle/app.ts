@@ -17,7 +17,7 @@ import { RunWriter } from '../persistence/writer.js';
 import { createRedis } from '../queues/connection.js';
 import { QUEUE_NAMES } from '../queues/names.js';
 import { createQueueSet, type QueueSet } from '../queues/queues.js';
-import { syncSchedules } from '../queues/scheduler.js';
+import { syncSchedules, type DueTick } from '../queues/scheduler.js';
 import { startRetentionWorker, syncRetentionSchedule } from '../retention/job.js';
 import { createSource } from '../sources/index.js';
 import { scrubSecrets } from '../telemetry/logger.js';
@@ -93,6 +93,8 @@ export function createSources(config: Pick<Config, 'sources'>): Map<string, Coun
 
 export interface RunningRoles {
   workers: WorkerGroup[];
+  /** Schedule ticks queued to run at once as the scheduler role started (a new `every` schedule). */
+  dueTicks: DueTick[];
   stop(force?: boolean): Promise<void>;
 }
 
@@ -125,8 +127,9 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
     workers.push({ workers: [alertWorker], close: (force) => alertWorker.close(force) });
   }
   const timers: { stop(): void }[] = [];
+  const dueTicks: DueTick[] = [];
   if (roles.includes('scheduler')) {
-    await syncSchedules(app.queueSet.queues[QUEUE_NAMES.schedule], config.schedules, logger);
+    dueTicks.push(...(await syncSchedules(app.queueSet.queues[QUEUE_NAMES.schedule], config.schedules, logger)));
     await syncRetentionSchedule(app.queueSet.queues[QUEUE_NAMES.maintenance], config.retention, logger);
     workers.push(startScheduleWorker(setup, app.producer));
     const sweep = { runs: app.runs, writer: app.writer, aggregateQueue: app.queueSet.queues[QUEUE_NAMES.aggregate], logger, stuckAfterMs: config.runs.stuckAfterMs };
@@ -140,6 +143,7 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
   }
   return {
     workers,
+    dueTicks,
     async stop(force = false) {
       for (const timer of timers) timer.stop();
       await Promise.all(workers.map((group) => group.close(force)));

@@ -37,6 +37,23 @@ describe('schedules', () => {
     expect(after.find((entry) => entry.name === 'every-hour')?.every).toBe(1_800_000);
   });
 
+  it('returns the tick a new every-schedule queues at once, and none for a cron schedule', async () => {
+    const queue = harness.queueSet.queues[QUEUE_NAMES.schedule];
+    try {
+      const due = await upsertSchedule(queue, { name: 'new-every', every: 3_600_000, client: 'acme' }, 'config');
+      expect(due).toEqual({ schedule: 'new-every', client: 'acme', jobId: expect.any(String) });
+      const tick = await queue.getJob(due!.jobId);
+      expect(await tick?.getState()).toBe('waiting');
+      expect(tick?.data).toMatchObject({ schedule: 'new-every', client: 'acme' });
+      expect(await upsertSchedule(queue, { name: 'new-cron', cron: '0 7 * * *', client: 'acme' }, 'config')).toBeUndefined();
+      expect(await syncSchedules(queue, [{ name: 'new-every', every: 3_600_000, client: 'acme' }, { name: 'new-cron', cron: '0 7 * * *', client: 'acme' }], harness.logger)).toEqual([due]);
+    } finally {
+      await queue.removeJobScheduler('new-every');
+      await queue.removeJobScheduler('new-cron');
+      await queue.drain(true);
+    }
+  });
+
   it('turns each tick into exactly one scheduled run that gets counted', async () => {
     const queue = harness.queueSet.queues[QUEUE_NAMES.schedule];
     await syncSchedules(queue, [], harness.logger);

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { waitForRunFinished } from '../../flow/wait.js';
+import { scheduledRunRequest } from '../../flow/workers.js';
+import { DEFAULT_CLIENT } from '../../jobs/catalog.js';
 import { formatCount } from '../../format.js';
 import { openApp, ROLES, startRoles, type AppContext, type Role } from '../../lifecycle/app.js';
 import { installShutdown } from '../../lifecycle/shutdown.js';
 import { RUN_STATUS } from '../../persistence/schema.js';
+import type { DueTick } from '../../queues/scheduler.js';
 import { startMetricsServer } from '../../telemetry/metrics-server.js';
 import { startTracing } from '../../telemetry/tracing.js';
 import type { CliContext, CommandRegistrar } from '../context.js';
@@ -61,7 +64,7 @@ export function registerStartCommandsWith(starters: RoleStarters): CommandRegist
         });
         printBanner(cli, app, roles, web?.url);
         if (metricsServer) cli.io.stdout(`  metrics   ${metricsServer.url}/metrics`);
-        if (options.runNow) await firstRun(cli, app, roles.includes('worker'));
+        if (options.runNow) await firstRun(cli, app, running.dueTicks, roles.includes('worker'));
         await stopped;
       });
 
@@ -114,9 +117,12 @@ function printBanner(cli: CliContext, app: AppContext, roles: Role[], webUrl: st
   cli.io.stderr(lines.join('\n'));
 }
 
-async function firstRun(cli: CliContext, app: AppContext, hasWorker: boolean): Promise<void> {
-  const queued = await app.producer.enqueueRun({ trigger: 'manual' });
-  cli.io.stderr(`first count queued: run ${queued.name}`);
+async function firstRun(cli: CliContext, app: AppContext, dueTicks: DueTick[], hasWorker: boolean): Promise<void> {
+  // On a first start, a new `every` schedule has just queued its first tick: that run is the first
+  // count, rather than a second one in the same second.
+  const due = dueTicks.find((tick) => tick.client === DEFAULT_CLIENT);
+  const queued = await app.producer.enqueueRun(due ? scheduledRunRequest(due) : { trigger: 'manual' });
+  cli.io.stderr(`first count queued: run ${queued.name}${due ? ` (the first tick of schedule ${due.schedule})` : ''}`);
   if (!hasWorker) return;
   waitForRunFinished(app.runs, queued.name, { timeoutMs: 120_000 })
     .then((run) => {
