@@ -15,9 +15,10 @@ export function parseFields<T extends z.ZodType>(schema: T, input: unknown, opti
 }
 
 /**
- * zod's "Unrecognized key" and "Invalid option" leave the user to find the right word: these
- * messages name the key or value a typo was meant to be, or list the ones that are accepted. Pass
- * it to a nested `safeParse` too.
+ * zod's defaults ("Unrecognized key", "Invalid option", "Invalid input", "expected string, received
+ * undefined") leave the user to work out what to type. These messages name the key or value a typo
+ * was meant to be, or list the accepted ones, say what is missing, and pick the one complaint that
+ * fits out of a union. Pass it to a nested `safeParse` too.
  */
 export const fieldErrorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
@@ -27,16 +28,45 @@ export const fieldErrorMap: z.core.$ZodErrorMap = (issue) => {
     }
     case 'invalid_value':
       return allStrings(issue.values) ? unknownNameMessage('value', String(issue.input), issue.values) : undefined;
-    case 'invalid_union': {
-      const options: unknown = 'options' in issue ? issue.options : undefined;
-      if (issue.discriminator === undefined || !Array.isArray(options) || !allStrings(options)) return undefined;
-      const typed = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator];
-      return unknownNameMessage(issue.discriminator, String(typed), options);
-    }
+    case 'invalid_type':
+      if (issue.input === undefined) return 'required';
+      // "48,500" or "90" in quotes: YAML and JSON both read a quoted number as text.
+      if (issue.expected === 'number' && typeof issue.input === 'string') return `expected a number, not the text "${issue.input}": write digits only, without quotes`;
+      return undefined;
+    case 'invalid_union':
+      return issue.input === undefined ? 'required' : unionMessage(issue);
     default:
       return undefined;
   }
 };
+
+type UnionIssue = Extract<z.core.$ZodRawIssue, { code: 'invalid_union' }>;
+
+function unionMessage(issue: UnionIssue): string | undefined {
+  const options: unknown = 'options' in issue ? issue.options : undefined;
+  if (issue.discriminator !== undefined) {
+    if (!Array.isArray(options) || !allStrings(options)) return undefined;
+    const typed = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator];
+    return unknownNameMessage(issue.discriminator, String(typed), options);
+  }
+  // The input has the type of one option only (a string where a number or a duration text goes):
+  // that option's own complaint says what is wrong with it.
+  const ofRightType = issue.errors.filter((optionIssues) => optionIssues.length > 0 && optionIssues.every((inner) => inner.code !== 'invalid_type'));
+  const [only] = ofRightType;
+  if (ofRightType.length === 0) return wrongTypeMessage(issue.errors.flat());
+  if (ofRightType.length !== 1 || !only) return undefined;
+  return only.map((inner) => (inner.path.length > 0 ? `${formatIssuePath(inner.path)}: ${inner.message}` : inner.message)).join('; ');
+}
+
+/** `expected number or string` when the input has the type of no option at all. */
+function wrongTypeMessage(issues: readonly z.core.$ZodIssue[]): string | undefined {
+  const expected = new Set<string>();
+  for (const inner of issues) {
+    if (inner.code !== 'invalid_type' || inner.path.length > 0) return undefined;
+    expected.add(inner.expected);
+  }
+  return `expected ${[...expected].join(' or ')}`;
+}
 
 export function unknownNameMessage(what: string, name: string, accepted: readonly string[]): string {
   const nearest = nearestNames(name, accepted);

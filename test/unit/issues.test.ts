@@ -83,6 +83,40 @@ describe('parseFields on values', () => {
   });
 });
 
+describe('parseFields on missing and mistyped values', () => {
+  const duration = z.union([
+    z.number().int().positive(),
+    z.string().transform((text, ctx) => {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration` });
+      return z.NEVER;
+    }),
+  ]);
+  const schema = z.strictObject({ name: z.string(), limit: z.number().optional(), every: duration.optional(), wait: duration });
+
+  it('says a field is required rather than that it received undefined', () => {
+    expect(parseFields(schema, {})).toEqual({
+      success: false,
+      issues: [
+        { path: 'name', message: 'required' },
+        { path: 'wait', message: 'required' },
+      ],
+    });
+  });
+
+  it('explains a number written as text', () => {
+    expect(parseFields(schema, { name: 'a', wait: 1, limit: '48,500' })).toEqual({
+      success: false,
+      issues: [{ path: 'limit', message: 'expected a number, not the text "48,500": write digits only, without quotes' }],
+    });
+  });
+
+  it("gives a union's complaint from the one option of the input's type, or the types it takes", () => {
+    expect(parseFields(schema, { name: 'a', wait: 1, every: '5 minutes' })).toEqual({ success: false, issues: [{ path: 'every', message: '"5 minutes" is not a duration' }] });
+    expect(parseFields(schema, { name: 'a', wait: 1, every: -5 })).toEqual({ success: false, issues: [{ path: 'every', message: 'Too small: expected number to be >0' }] });
+    expect(parseFields(schema, { name: 'a', wait: 1, every: true })).toEqual({ success: false, issues: [{ path: 'every', message: 'expected number or string' }] });
+  });
+});
+
 describe('formatIssuePath', () => {
   it('writes array indexes in brackets and properties with dots', () => {
     expect(formatIssuePath(['sources', 1, 'auth', 'apiKey'])).toBe('sources[1].auth.apiKey');
