@@ -5,6 +5,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { redactUrl, type Secret } from '../config/secret.js';
 import { ServiceUnavailableError } from '../errors.js';
+import { lockEmbeddedDatabase } from './embedded-lock.js';
 import { schema } from './schema.js';
 import type { ParameterOrJSON, Sql, UnsafeQueryOptions } from 'postgres';
 
@@ -37,7 +38,13 @@ export const MIGRATIONS_FOLDER = path.join(packageRoot(), 'drizzle');
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const url = typeof options.url === 'string' ? options.url : options.url?.reveal();
   const handle = url ? await openPostgres(url, options.maxConnections ?? 10) : await openPglite(options.dataDir);
-  await handle.ping();
+  try {
+    await handle.ping();
+  } catch (error) {
+    // Closing releases the embedded database's lock; the ping's error is the one worth reporting.
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
   return handle;
 }
 
@@ -112,13 +119,15 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   const location = path.join(dataDir, 'pgdata');
   mkdirSync(location, { recursive: true });
+  const lock = lockEmbeddedDatabase(path.join(dataDir, 'pgdata.lock'), location);
   let client;
   try {
     client = await PGlite.create(location);
   } catch (cause) {
+    lock.release();
     throw new ServiceUnavailableError(`embedded database at ${location} cannot be opened`, {
       cause,
-      hint: 'another jobtally process may hold it: stop it, or set DATABASE_URL to use Postgres',
+      hint: 'check that the data directory is readable and writable, or set DATABASE_URL to use Postgres',
     });
   }
   const db = drizzle(client, { schema }) as unknown as Database;
@@ -131,7 +140,13 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     },
     pendingMigrations: () => countPendingMigrations(db),
     ping: () => pingDatabase(db, `embedded database at ${location}`, 'check the data directory'),
-    close: () => client.close(),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        lock.release();
+      }
+    },
   };
 }
 

@@ -26,6 +26,11 @@ describe('first start with nothing configured (embedded PGlite, demo sources)', 
       expect(service.output()).toMatch(/first count queued: run \d{14} \(the first tick of schedule every-5-minutes\)/);
       expect(service.output()).toContain(`embedded database in ${path.join(dir, 'data', 'pgdata')}`);
       expect(service.output()).toContain('built-in demo sources');
+      // A second process on the same embedded database would corrupt it: it is refused, saying why.
+      const beside = await runJobtally(['runs', 'list'], { env, cwd: dir });
+      expect(beside.code).toBe(3);
+      expect(beside.stderr).toContain(`embedded database at ${path.join(dir, 'data', 'pgdata')} is in use by jobtally process`);
+      expect(beside.stderr).toMatch(/process \d+ \(start --role worker,scheduler --run-now\)/);
       expect(service.output()).toMatch(/schedules every-5-minutes/);
       // Retention is on by default: the scheduler role schedules it daily, the worker role runs it.
       const connection = testRedis();
