@@ -70,7 +70,12 @@ export async function runCli(argv: string[], io: CliIO, options: ProgramOptions 
 
 function describe(error: unknown): string {
   if (isJobtallyError(error)) return error.describe();
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  // A library error often wraps the one that says what happened (drizzle's "Failed query: <sql>"
+  // around Postgres's "relation ... does not exist"): print the chain.
+  const causes: string[] = [];
+  for (let cause = error.cause; cause instanceof Error && causes.length < 5; cause = cause.cause) causes.push(`  caused by: ${cause.message}`);
+  return [error.message, ...causes].join('\n');
 }
 
 function exitCodeFor(error: unknown): number {

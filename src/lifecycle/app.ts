@@ -2,6 +2,7 @@ import type { Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { secretValues, type Config } from '../config/load.js';
+import { ServiceUnavailableError } from '../errors.js';
 import { RunProducer } from '../flow/producer.js';
 import { startSweeper } from '../flow/sweeper.js';
 import { startFlowWorkers, startScheduleWorker, type WorkerGroup } from '../flow/workers.js';
@@ -64,6 +65,7 @@ export async function openApp(config: Config, logger: Logger, options: OpenAppOp
   };
   try {
     if (options.migrate) await database.migrate();
+    else await requireCurrentSchema(database);
     const redis = await resolveRedis({ url: config.redisUrl?.reveal(), dataDir: config.dataDir, logger });
     closers.push(() => redis.stop());
     const connection = createRedis(redis.url, options.redisRole);
@@ -85,6 +87,18 @@ export async function openApp(config: Config, logger: Logger, options: OpenAppOp
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * Commands that leave the schema alone would otherwise fail on their first query with raw SQL
+ * ("relation job_logs does not exist") on a new database, or misread an older schema.
+ */
+async function requireCurrentSchema(database: DatabaseHandle): Promise<void> {
+  const pending = await database.pendingMigrations();
+  if (pending === 0) return;
+  throw new ServiceUnavailableError(`database ${database.location} is not up to date for this version of jobtally: ${pending} migration(s) not applied`, {
+    hint: 'run `jobtally migrate` (`jobtally start` migrates too), then try again',
+  });
 }
 
 export function createSources(config: Pick<Config, 'sources'>): Map<string, CountSource> {

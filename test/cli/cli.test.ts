@@ -66,6 +66,22 @@ describe('jobtally CLI', { timeout: 120_000 }, () => {
     expect(detail.retries).toHaveLength(1);
   });
 
+  it('a database without the schema is reported with what to run, not as raw SQL', async () => {
+    const empty = await createTestDatabase({ migrate: false });
+    try {
+      const list = await runJobtally(['runs', 'list'], { env: { ...env, DATABASE_URL: empty.url }, cwd: dir });
+      expect(list.code).toBe(3);
+      expect(list.stderr).toMatch(/^error: database .+ is not up to date for this version of jobtally: \d+ migration\(s\) not applied \(run `jobtally migrate`/);
+      const migrate = await runJobtally(['migrate'], { env: { ...env, DATABASE_URL: empty.url }, cwd: dir });
+      expect(migrate.code, migrate.stderr).toBe(0);
+      const after = await runJobtally(['runs', 'list', '--json'], { env: { ...env, DATABASE_URL: empty.url }, cwd: dir });
+      expect(after.code, after.stderr).toBe(0);
+      expect(JSON.parse(after.stdout)).toEqual([]);
+    } finally {
+      await empty.drop();
+    }
+  });
+
   it('runs list and runs show accept names and short ids', async () => {
     const list = await runJobtally(['runs', 'list', '--json', '--limit', '5'], { env, cwd: dir });
     expect(list.code).toBe(0);
