@@ -25,7 +25,14 @@ export interface PurgeOptions {
   archiveDir?: string | undefined;
   dryRun?: boolean;
   batchSize?: number;
-  onProgress?: (done: number, total: number) => void;
+  /** After each batch: runs archived so far, then runs deleted so far, of `total` candidates. */
+  onProgress?: (progress: PurgeProgress) => void;
+}
+
+export interface PurgeProgress {
+  phase: 'archiving' | 'deleting';
+  done: number;
+  total: number;
 }
 
 export interface PurgeResult {
@@ -54,7 +61,7 @@ export async function purgeRuns(db: Database, options: PurgeOptions): Promise<Pu
     await mkdir(options.archiveDir, { recursive: true });
     archiveFile = path.join(options.archiveDir, `jobtally-runs-before-${options.olderThan.toISOString().slice(0, 10)}-${Date.now()}.ndjson.gz`);
     const partial = `${archiveFile}.partial`;
-    await writeArchive(db, options.olderThan, batchSize, partial, ids, (done) => options.onProgress?.(done, candidates));
+    await writeArchive(db, options.olderThan, batchSize, partial, ids, (done) => options.onProgress?.({ phase: 'archiving', done, total: candidates }));
     const check = await verifyArchive(partial);
     if (check.count !== ids.length || check.idSum !== ids.reduce((sum, id) => sum + id, 0)) {
       await rm(partial, { force: true });
@@ -70,7 +77,7 @@ export async function purgeRuns(db: Database, options: PurgeOptions): Promise<Pu
     const batch = ids.slice(start, start + batchSize);
     const rows = await queryRows<{ id: number }>(db, sql`delete from job_logs where id in (${sql.join(batch.map((id) => sql`${id}`), sql`, `)}) and ${FINISHED} returning id`);
     deleted += rows.length;
-    options.onProgress?.(deleted, candidates);
+    options.onProgress?.({ phase: 'deleting', done: deleted, total: candidates });
   }
   return { candidates, archived: archiveFile ? ids.length : 0, deleted, archiveFile };
 }

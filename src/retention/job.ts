@@ -64,8 +64,8 @@ export function createRetentionProcessor(deps: RetentionJobDeps) {
       const result = await purgeRuns(deps.db, {
         olderThan,
         archiveDir: parameters.archive ? (parameters.archiveDir ?? path.join(deps.dataDir, 'archive')) : undefined,
-        onProgress: (done, total) => {
-          job.updateProgress({ done, total }).catch((error: unknown) => logger.debug({ err: error }, 'could not report retention progress'));
+        onProgress: (progress) => {
+          job.updateProgress({ ...progress }).catch((error: unknown) => logger.debug({ err: error }, 'could not report retention progress'));
         },
       });
       const durationMs = Math.round(performance.now() - started);

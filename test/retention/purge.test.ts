@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/persistence/db.js';
-import { purgeRuns, restoreArchive } from '../../src/retention/archive.js';
+import { purgeRuns, restoreArchive, type PurgeProgress } from '../../src/retention/archive.js';
 import { RunsRepository } from '../../src/persistence/runs-repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -60,10 +60,17 @@ describe('purge and restore', () => {
 
   it(`archives, verifies and deletes ${OLD_RUNS.toLocaleString('en')} old finished runs in batches, keeping unfinished and recent ones`, async () => {
     const started = performance.now();
-    const result = await purgeRuns(database.db, { olderThan: new Date('2026-01-01'), archiveDir, batchSize: 2000 });
+    const progress: PurgeProgress[] = [];
+    const result = await purgeRuns(database.db, { olderThan: new Date('2026-01-01'), archiveDir, batchSize: 2000, onProgress: (step) => progress.push(step) });
     const seconds = (performance.now() - started) / 1000;
     console.info(`purged ${result.deleted} runs with archive in ${seconds.toFixed(1)} s`);
     expect(result).toMatchObject({ candidates: OLD_RUNS, archived: OLD_RUNS, deleted: OLD_RUNS });
+    // Each phase counts up to every candidate, archiving first: an operator watching sees which.
+    const phases = progress.map((step) => step.phase);
+    expect(phases.indexOf('deleting')).toBeGreaterThan(phases.lastIndexOf('archiving'));
+    for (const phase of ['archiving', 'deleting'] as const) {
+      expect(progress.filter((step) => step.phase === phase).at(-1), phase).toEqual({ phase, done: OLD_RUNS, total: OLD_RUNS });
+    }
     expect(await readdir(archiveDir)).toEqual([path.basename(result.archiveFile ?? '')]);
     expect((await queryRows<{ name: string }>(database.db, sql`select name from job_logs order by name`)).map((row) => row.name)).toEqual(['20250101000000_900001', '20261124000000']);
     for (const table of ['job_log_details', 'source_counts', 'count_breakdowns', 'run_metrics', 'totals']) expect(await count(table), table).toBe(0);

@@ -45,8 +45,8 @@ export const registerRetentionCommands: CommandRegistrar = (program: Command, cl
           olderThan,
           archiveDir: options.archive ? (options.archiveDir ?? path.join(dataDir, 'archive')) : undefined,
           dryRun: options.dryRun ?? false,
-          onProgress: (done, total) => {
-            if (!options.json && (done % 10_000 === 0 || done === total)) cli.io.stderr(`  ${formatCount(done)} / ${formatCount(total)}`);
+          onProgress: ({ phase, done, total }) => {
+            if (!options.json && (done % 10_000 === 0 || done === total)) cli.io.stderr(`  ${phase === 'archiving' ? 'archived' : 'deleted'} ${formatCount(done)} of ${formatCount(total)} runs`);
           },
         }),
       );
