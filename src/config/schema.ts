@@ -42,6 +42,9 @@ export const secretRefSchema = z.unknown().transform((value, ctx): SecretReferen
   return new SecretReference(parsed.data);
 });
 
+/** A day that exists (no 2026-02-30, which JavaScript's Date would quietly read as March 2). */
+export const calendarDate = z.iso.date({ error: 'use a calendar date as YYYY-MM-DD' });
+
 export const timeZone = z.string().refine(isValidTimeZone, { message: 'unknown time zone (use an IANA name such as Europe/Paris)' });
 
 /** Source names become part of BullMQ job ids and metric labels: keep them plain. */

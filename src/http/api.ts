@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { parseFields } from '../config/issues.js';
+import { calendarDate } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { JOB_CATALOG } from '../jobs/catalog.js';
 import type { AppContext } from '../lifecycle/app.js';
@@ -20,8 +21,8 @@ const createRunBody = z.strictObject({
 
 const totalsQuery = z.strictObject({
   client: z.string().optional(),
-  from: z.iso.date().optional(),
-  to: z.iso.date().optional(),
+  from: calendarDate.optional(),
+  to: calendarDate.optional(),
 });
 
 /** A run as the JSON API shows it. */

@@ -3,11 +3,11 @@ import { InputError } from '../errors.js';
 import { RUN_SORT_COLUMNS, type RunCursor, type RunFilters, type RunSort } from '../persistence/runs-repository.js';
 import { RUN_STATUS_NAMES } from '../persistence/schema.js';
 import { parseFields } from '../config/issues.js';
+import { calendarDate } from '../config/schema.js';
 
 export const MAX_PAGE_SIZE = 200;
 const LIMIT_MESSAGE = `use a whole number of runs per page, 1 or more (at most ${MAX_PAGE_SIZE} are shown)`;
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
 // A union's own error is only "Invalid input": the caller says what the field accepts instead.
 const oneOrMany = <T extends z.ZodType>(item: T, accepted: string) =>
   z.union([item, z.array(item)], { error: accepted }).transform((value) => (Array.isArray(value) ? value : [value]) as z.output<T>[]);
@@ -17,8 +17,8 @@ export const runListQuerySchema = z.strictObject({
   client: z.string().max(200).optional(),
   status: oneOrMany(z.enum(RUN_STATUS_NAMES), `use ${RUN_STATUS_NAMES.join(', ')}`).optional(),
   job: z.string().max(200).optional(),
-  from: isoDate.optional(),
-  to: isoDate.optional(),
+  from: calendarDate.optional(),
+  to: calendarDate.optional(),
   sort: z.enum(Object.keys(RUN_SORT_COLUMNS) as [keyof typeof RUN_SORT_COLUMNS, ...(keyof typeof RUN_SORT_COLUMNS)[]]).default('created'),
   dir: z.enum(['asc', 'desc']).default('desc'),
   cursor: z.string().max(500).optional(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseFields } from '../config/issues.js';
-import { sourceName } from '../config/schema.js';
+import { calendarDate, sourceName } from '../config/schema.js';
 import { InputError } from '../errors.js';
 
 /** The kinds of job a run can be, each with the zod schema of its parameters. */
@@ -14,7 +14,7 @@ export const DEFAULT_CLIENT = 'default';
 
 export const licenseCountParameters = z.strictObject({
   client: clientName.default(DEFAULT_CLIENT).describe('Client whose counts this run records'),
-  date: z.iso.date('use YYYY-MM-DD').optional().describe('Business date to record the run under (default: today)'),
+  date: calendarDate.optional().describe('Business date to record the run under (default: today)'),
   sources: z.array(sourceName).min(1).optional().describe('Subset of configured sources (default: all)'),
 });
 export type LicenseCountParameters = z.output<typeof licenseCountParameters>;

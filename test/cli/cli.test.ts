@@ -105,6 +105,10 @@ describe('jobtally CLI', { timeout: 120_000 }, () => {
     const badDate = await runJobtally(['run', '--date', '2025-02-31'], { env, cwd: dir });
     expect(badDate.code).toBe(2);
     expect(badDate.stderr).not.toMatch(/\n\s+at /);
+    expect(badDate.stderr.trim()).toBe('error: invalid parameters for license-count\n  date: use a calendar date as YYYY-MM-DD');
+    const badSince = await runJobtally(['runs', 'list', '--since', '2026-02-30'], { env, cwd: dir });
+    expect(badSince.code).toBe(2);
+    expect(badSince.stderr.trim(), 'not read as March 2').toBe('error: --since 2026-02-30 is not a calendar date\n  --since: use a date (YYYY-MM-DD) or how long ago (30m, 24h, 7d)');
     const badStatus = await runJobtally(['runs', 'list', '--status', 'finished'], { env, cwd: dir });
     expect(badStatus.code).toBe(2);
     expect(badStatus.stderr.trim(), 'the error says what the flag accepts').toBe('error: unknown status finished\n  --status: use pending, processing, error, success');

@@ -108,6 +108,8 @@ describe('JSON API', () => {
     expect((await api('/api/runs/not-a-run', { auth: viewer })).status).toBe(404);
     expect((await api('/api/runs?status=bogus', { auth: viewer })).status).toBe(422);
     expect((await api('/api/runs?cursor=garbage', { auth: viewer })).status).toBe(422);
+    expect((await api('/api/runs?to=2026-13-45', { auth: viewer })).status, 'a date that does not exist is bad input, not a 500').toBe(422);
+    expect((await api('/api/totals?from=2026-02-30', { auth: viewer })).status).toBe(422);
     const tooBig = await postJson('/api/runs', { parameters: { client: 'x'.repeat(40_000) } });
     expect(tooBig.status).toBe(413);
   });

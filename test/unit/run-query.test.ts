@@ -86,6 +86,13 @@ describe('parseRunListQuery messages', () => {
     for (const value of ['abc', '1.5', '0', '-3']) expect(issuesOf({ limit: value }), value).toEqual([limit]);
     expect(issuesOf({ sort: 'bogus' })).toEqual([{ path: 'sort', message: 'unknown value bogus: use created, name, client, job, status, trigger, retries, finished, duration, total' }]);
     expect(issuesOf({ sort: 'totl' })).toEqual([{ path: 'sort', message: 'unknown value totl: did you mean total?' }]);
+    // JavaScript's Date reads 2026-02-30 as March 2 and 2026-13-45 as no date at all (a 500 before).
+    for (const date of ['2026-02-30', '2026-13-45', '26-01-01']) {
+      expect(issuesOf({ from: date, to: date }), date).toEqual([
+        { path: 'from', message: 'use a calendar date as YYYY-MM-DD' },
+        { path: 'to', message: 'use a calendar date as YYYY-MM-DD' },
+      ]);
+    }
     expect(issuesOf({ dir: 'up' })).toEqual([{ path: 'dir', message: 'unknown value up: use asc, desc' }]);
   });
 

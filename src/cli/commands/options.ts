@@ -1,10 +1,10 @@
 import { durationMs } from '../../config/schema.js';
 import { InputError } from '../../errors.js';
 
-/** `30s`, `5m`, `2h` or milliseconds, for CLI flags; bad input is exit code 2. */
-export function parseDuration(value: string, flag: string): number {
+/** `30s`, `5m`, `2h`, `7d` or milliseconds, for CLI flags; bad input is exit code 2. */
+export function parseDuration(value: string, flag: string, accepted = 'use 30s, 5m, 2h, 7d or milliseconds'): number {
   const parsed = durationMs.safeParse(/^\d+$/.test(value) ? Number(value) : value);
-  if (!parsed.success) throw new InputError(`${flag} ${value} is not a duration (use 30s, 5m, 2h or milliseconds)`);
+  if (!parsed.success) throw new InputError(`${flag} ${value} is not a duration`, [{ path: flag, message: accepted }]);
   return parsed.data;
 }
 

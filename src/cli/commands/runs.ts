@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { calendarDate } from '../../config/schema.js';
 import { InputError } from '../../errors.js';
 import { formatCount } from '../../format.js';
 import { metricTable } from '../../metrics/table.js';
@@ -127,10 +128,12 @@ function parseStatuses(value: string | undefined): RunStatusName[] | undefined {
   return statuses as RunStatusName[];
 }
 
+const SINCE_ACCEPTS = 'use a date (YYYY-MM-DD) or how long ago (30m, 24h, 7d)';
+
 function parseSince(value: string): Date {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    const date = new Date(`${value}T00:00:00Z`);
-    if (!Number.isNaN(date.getTime())) return date;
+    if (!calendarDate.safeParse(value).success) throw new InputError(`--since ${value} is not a calendar date`, [{ path: '--since', message: SINCE_ACCEPTS }]);
+    return new Date(`${value}T00:00:00Z`);
   }
-  return new Date(Date.now() - parseDuration(value, '--since'));
+  return new Date(Date.now() - parseDuration(value, '--since', SINCE_ACCEPTS));
 }
