@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { runCli } from '../src/cli/program.js';
 import { registerUserCommands } from '../src/cli/commands/user.js';
-import { readSecretFromTerminal } from '../src/cli/terminal.js';
+import { readSecretsFromTerminal } from '../src/cli/terminal.js';
 import { startWebServer } from '../src/http/server.js';
 
 const code = await runCli(
@@ -11,7 +11,7 @@ const code = await runCli(
     stderr: (text) => process.stderr.write(`${text}\n`),
     env: process.env,
     cwd: process.cwd(),
-    readSecret: readSecretFromTerminal,
+    readSecrets: readSecretsFromTerminal,
   },
   { starters: { web: (app) => startWebServer(app) }, extraCommands: [registerUserCommands] },
 );

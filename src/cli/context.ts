@@ -10,8 +10,8 @@ export interface CliIO {
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
   cwd: string;
-  /** Reads a line without echo (passwords); undefined when there is no terminal. */
-  readSecret?: (prompt: string) => Promise<string>;
+  /** Reads one line per prompt without echo (passwords); undefined when stdin cannot be read. */
+  readSecrets?: (prompts: readonly string[]) => Promise<string[]>;
 }
 
 export interface GlobalOptions {
