@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const CLI = path.join(ROOT, 'workers', 'cli.ts');
+// Node with tsx's loader, not the tsx binary: that runs the CLI in a second process, which a
+// SIGKILL of the first leaves running (a leftover worker that held test queues). The loader goes
+// by path because a bare `--import tsx` is resolved from the cwd, which tests set elsewhere.
+const NODE_ARGS = ['--import', pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, CLI];
 
 export interface CliResult {
   code: number | null;
@@ -15,7 +18,7 @@ export interface CliResult {
 /** Runs `jobtally ARGS` as a real process, as a user would. */
 export function runJobtally(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env), stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env), stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
@@ -43,7 +46,7 @@ export interface Service {
 
 /** Starts a long-running `jobtally start ...` process. */
 export function startJobtally(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Service {
-  return watch(spawn(TSX, [CLI, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] }));
+  return watch(spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Collects a child's stdout and stderr and lets a test wait for a line in them. */
