@@ -52,8 +52,8 @@ function unionMessage(issue: UnionIssue): string | undefined {
   // The input has the type of one option only (a string where a number or a duration text goes):
   // that option's own complaint says what is wrong with it.
   const ofRightType = issue.errors.filter((optionIssues) => optionIssues.length > 0 && optionIssues.every((inner) => inner.code !== 'invalid_type'));
-  const [only] = ofRightType;
   if (ofRightType.length === 0) return wrongTypeMessage(issue.errors.flat());
+  const [only] = ofRightType;
   if (ofRightType.length !== 1 || !only) return undefined;
   return only.map((inner) => (inner.path.length > 0 ? `${formatIssuePath(inner.path)}: ${inner.message}` : inner.message)).join('; ');
 }

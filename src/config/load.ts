@@ -147,7 +147,6 @@ export function defaultDataDir(): string {
   return envPaths('jobtally', { suffix: '' }).data;
 }
 
-
 function readConfigFile(configPath: string, readFile?: (filePath: string) => string): unknown {
   let text: string;
   try {
