@@ -9,8 +9,9 @@ export class DeliveryError extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -56,11 +57,21 @@ async function post(url: string, body: unknown, headers: Record<string, string>,
   try {
     response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
-    throw new DeliveryError(`cannot reach the channel: ${error instanceof Error ? error.message : String(error)}`, false);
+    throw new DeliveryError(`cannot reach the channel: ${fetchFailure(error, timeoutMs)}`, false, { cause: error });
   }
   if (response.ok) return;
   const permanent = response.status >= 400 && response.status < 500 && response.status !== 429;
   throw new DeliveryError(`the channel answered HTTP ${response.status}`, permanent);
+}
+
+/**
+ * Why a fetch failed. Node's fetch says only "fetch failed" and keeps the reason (connect
+ * ECONNREFUSED 127.0.0.1:9, getaddrinfo ENOTFOUND) in its cause; a timeout is an abort.
+ */
+function fetchFailure(error: unknown, timeoutMs: number): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }
 
 /** Sends one alert on one channel; throws DeliveryError when it did not go through. */
