@@ -126,10 +126,18 @@ describe('jobtally CLI', { timeout: 120_000 }, () => {
     expect(result.stderr).toContain('sources[1].endpoint: Invalid URL');
     expect(result.stderr).toContain('sources[1].auth.apiKey: plaintext secrets are not allowed here');
     expect(result.stderr).not.toContain('plain-text-key');
-    const good = writeConfig('good.json', { sources: [{ name: 'SPA', type: 'controlm', endpoint: 'https://ok.example/automation-api', auth: { apiKey: { env: 'SPA_KEY' } } }] });
+    const good = writeConfig('good.json', {
+      sources: [{ name: 'SPA', type: 'controlm', endpoint: 'https://ok.example/automation-api', auth: { apiKey: { env: 'SPA_KEY' } } }],
+      alerts: { channels: [{ name: 'ops', type: 'webhook', url: { env: 'SPA_KEY' }, events: ['run-failed', 'limit-exceeded'] }] },
+    });
     const ok = await runJobtally(['--config', good, 'config', 'check', '--json'], { env, cwd: dir });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).not.toContain('cli-secret-key-123');
+    const summary = await runJobtally(['--config', good, 'config', 'check'], { env, cwd: dir });
+    expect(summary.code, summary.stderr).toBe(0);
+    expect(summary.stdout).toContain('\n  alert channel ops: webhook, run-failed, limit-exceeded\n');
+    expect(summary.stdout).toContain('\n  web http://127.0.0.1:3000, no users: open to this machine only\n');
+    expect(summary.stdout).not.toContain('cli-secret-key-123');
   });
 
   it('schedule set, list and remove', async () => {

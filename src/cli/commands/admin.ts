@@ -40,6 +40,10 @@ export const registerAdminCommands: CommandRegistrar = (program: Command, cli: C
       for (const schedule of loaded.schedules) {
         io.stdout(`  schedule ${schedule.name}: ${schedule.every ? `every ${formatDuration(schedule.every)}` : `${schedule.cron ?? ''} ${schedule.tz ?? ''}`} (client ${schedule.client})`);
       }
+      for (const channel of loaded.alerts.channels) io.stdout(`  alert channel ${channel.name}: ${channel.type}, ${channel.events ? channel.events.join(', ') : 'every event'}`);
+      if (loaded.alerts.channels.length === 0) io.stdout('  alerts: no channel, so alerts only reach the log');
+      const { web } = loaded;
+      io.stdout(`  web http://${web.host}:${web.port}, ${web.users.length === 0 ? 'no users: open to this machine only' : `${web.users.length} user(s)`}`);
       io.stdout(`  metric rules: job_executions sum (the license total), ${Object.entries(loaded.metrics.rules).map(([metric, rule]) => `${metric} ${rule}`).join(', ')}`);
       const { retention } = loaded;
       io.stdout(
