@@ -162,6 +162,23 @@ describe('jobtally CLI', { timeout: 120_000 }, () => {
     expect(noPostgres.stderr).not.toContain('pw-secret');
   });
 
+  it('says at once when no worker is running to take a queued run', async () => {
+    const lonelyPrefix = testPrefix();
+    const lonely = writeConfig('lonely.json', { queue: { prefix: lonelyPrefix }, sources: [{ name: 'SPA', type: 'static', count: 1 }] });
+    try {
+      const queued = await runJobtally(['--config', lonely, 'run'], { env, cwd: dir });
+      expect(queued.code, queued.stderr).toBe(0);
+      expect(queued.stderr).toContain(`warning: no worker is running for queue prefix ${lonelyPrefix}: the run waits until one starts`);
+      const served = await runJobtally(['run', '--wait'], { env, cwd: dir });
+      expect(served.code, served.stderr).toBe(0);
+      expect(served.stderr, 'the test worker listens on the default config').not.toContain('no worker');
+    } finally {
+      const connection = testRedis();
+      await obliterateQueues(lonelyPrefix, connection);
+      connection.disconnect();
+    }
+  });
+
   it('SIGTERM stops the worker cleanly with exit 0', async () => {
     worker.child.kill('SIGTERM');
     expect((await worker.exited).code).toBe(0);

@@ -3,6 +3,7 @@ import { waitForRunFinished } from '../../flow/wait.js';
 import { formatCount } from '../../format.js';
 import type { AppContext } from '../../lifecycle/app.js';
 import { RUN_STATUS } from '../../persistence/schema.js';
+import { QUEUE_NAMES } from '../../queues/names.js';
 import { toShortId } from '../../runs/names.js';
 import type { CliContext, CommandRegistrar } from '../context.js';
 import { toJson } from '../output.js';
@@ -16,6 +17,20 @@ interface RunOptions {
   wait?: boolean;
   timeout: string;
   json?: boolean;
+}
+
+/**
+ * A run queued with no worker listening waits in Redis: say so at once, rather than let `--wait`
+ * sit out its whole timeout. A Redis that refuses CLIENT LIST (some managed ones) cannot tell,
+ * and then nothing is said.
+ */
+async function warnWithoutWorkers(cli: CliContext, app: AppContext): Promise<void> {
+  const workers = await app.queueSet.queues[QUEUE_NAMES.fetch].getWorkersCount().catch((error: unknown) => {
+    app.logger.debug({ err: error }, 'could not count the workers');
+    return undefined;
+  });
+  if (workers !== 0) return;
+  cli.io.stderr(`warning: no worker is running for queue prefix ${app.config.queue.prefix}: the run waits until one starts (\`jobtally start --role worker\`)`);
 }
 
 export const registerRunCommands: CommandRegistrar = (program: Command, cli: CliContext) => {
@@ -54,6 +69,7 @@ export const registerRunCommands: CommandRegistrar = (program: Command, cli: Cli
 
 async function report(cli: CliContext, app: AppContext, name: string, options: { wait?: boolean; json?: boolean; timeoutMs: number }): Promise<void> {
   const { io } = cli;
+  await warnWithoutWorkers(cli, app);
   if (!options.wait) {
     const run = await app.runs.findByName(name);
     if (options.json) io.stdout(toJson({ name, id: toShortId(name, run?.client), status: 'pending' }));
