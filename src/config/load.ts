@@ -157,7 +157,8 @@ function readConfigFile(configPath: string, readFile?: (filePath: string) => str
   try {
     return parseYaml(text, { prettyErrors: true });
   } catch (cause) {
-    const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    // The yaml library's first line ends in ':' before a code excerpt that is left out here.
+    const detail = cause instanceof Error ? (cause.message.split('\n')[0] ?? '').replace(/:\s*$/, '') : String(cause);
     throw new ConfigError(`config file ${configPath} is not valid YAML or JSON: ${detail}`, [], { cause });
   }
 }

@@ -152,6 +152,6 @@ describe('config', () => {
     expect(loadConfig({ cwd, env: { JOBTALLY_CONFIG: 'other.json' } }).limit).toBe(2000);
     expect(() => loadConfig({ cwd, configPath: 'missing.yaml' })).toThrow(/does not exist/);
     writeFileSync(path.join(cwd, 'broken.yaml'), 'limit: [1, 2\n');
-    expect(() => loadConfig({ cwd, configPath: 'broken.yaml' })).toThrow(/not valid YAML or JSON/);
+    expect(() => loadConfig({ cwd, configPath: 'broken.yaml' })).toThrow(/not valid YAML or JSON: .+ at line 2, column 1$/);
   });
 });
