@@ -65,7 +65,7 @@ export function createRetentionProcessor(deps: RetentionJobDeps) {
         olderThan,
         archiveDir: parameters.archive ? (parameters.archiveDir ?? path.join(deps.dataDir, 'archive')) : undefined,
         onProgress: (progress) => {
-          job.updateProgress({ ...progress }).catch((error: unknown) => logger.debug({ err: error }, 'could not report retention progress'));
+          job.updateProgress(progress).catch((error: unknown) => logger.debug({ err: error }, 'could not report retention progress'));
         },
       });
       const durationMs = Math.round(performance.now() - started);
