@@ -1,4 +1,5 @@
 import { LimitExceededError, MissingCountError } from '../errors.js';
+import type { SourceCountRecord } from '../persistence/writer.js';
 
 /** What a fetch job returns; BullMQ stores it and hands it to the parent. */
 export interface FetchedCount {
@@ -39,4 +40,24 @@ export function aggregate(expectedSources: readonly string[], fetched: readonly 
 
 function isFetchedCount(value: unknown): value is FetchedCount {
   return typeof value === 'object' && value !== null && typeof (value as FetchedCount).source === 'string' && typeof (value as FetchedCount).count === 'number';
+}
+
+/**
+ * The children's results a failed or successful run stores as its source counts: one per expected
+ * source, with a valid count and what the writer needs. A result without a log line came from a
+ * fetch of an earlier version, which stored its count itself.
+ */
+export function storableCounts(expectedSources: readonly string[], fetched: readonly unknown[]): SourceCountRecord[] {
+  const bySource = new Map<string, SourceCountRecord>();
+  for (const value of fetched) {
+    if (!isStorable(value) || !expectedSources.includes(value.source) || bySource.has(value.source)) continue;
+    bySource.set(value.source, value);
+  }
+  return expectedSources.flatMap((source) => bySource.get(source) ?? []);
+}
+
+function isStorable(value: unknown): value is SourceCountRecord {
+  if (!isFetchedCount(value)) return false;
+  const record = value as Partial<SourceCountRecord>;
+  return Number.isSafeInteger(value.count) && value.count >= 0 && typeof record.line === 'string' && typeof record.durationMs === 'number' && Number.isFinite(record.durationMs);
 }

@@ -5,12 +5,12 @@ import { aggregateMetrics, metricsOfFetches, sourceMetrics } from '../metrics/ag
 import type { MetricRules, MetricValues } from '../metrics/definitions.js';
 import type { SucceededRun } from '../monitor/anomaly-check.js';
 import type { AlertSink } from '../notify/events.js';
-import type { RunWriter } from '../persistence/writer.js';
+import type { FailedRun, RunWriter, SourceCountRecord } from '../persistence/writer.js';
 import { fetchedLine, retryingLine, successLine, totalLine } from '../runs/log-lines.js';
 import { toShortId } from '../runs/names.js';
 import { withSpan } from '../telemetry/tracing.js';
 import type { CountSource } from '../sources/types.js';
-import { aggregate, type FetchedCount } from './aggregate.js';
+import { aggregate, storableCounts, type FetchedCount } from './aggregate.js';
 import type { AggregateJobData, FetchJobData, RunJobRef } from './job-data.js';
 
 export interface ProcessorDeps {
@@ -30,8 +30,11 @@ export interface ProcessorDeps {
   afterSuccess?: (run: SucceededRun) => Promise<unknown>;
 }
 
-/** What a fetch job returns: its count for the total, and the source's metrics. */
-type FetchedSource = FetchedCount & { metrics: MetricValues };
+/**
+ * What a fetch job returns: its count for the total, and everything the writer stores for the
+ * source with the run's outcome (breakdown, metrics, log line). BullMQ keeps it for the parent.
+ */
+export type FetchedSource = FetchedCount & SourceCountRecord & { metrics: MetricValues };
 
 /** Whether this failure is the job's last: permanent errors are, and so is the last attempt. */
 function isFinalAttempt(job: Job, error: unknown): boolean {
@@ -55,17 +58,19 @@ export function createFetchProcessor(deps: ProcessorDeps) {
       const durationMs = performance.now() - started;
       const metrics = sourceMetrics(result.count, result.metrics, durationMs);
       if (metrics.rejected.length > 0) logger.warn({ rejected: metrics.rejected }, 'source metrics ignored');
-      await deps.writer.recordSourceCount(runId, {
-        source: sourceName,
-        count: result.count,
-        breakdown: result.breakdown,
-        metrics: metrics.values,
-        durationMs,
-        line: fetchedLine(sourceName, result.count, durationMs, recovered(job) ? joinNotes(result.note, 'counted again after the previous worker stopped') : result.note),
-      });
       deps.onFetch?.(sourceName, 'success', durationMs);
       logger.info({ count: result.count, durationMs: Math.round(durationMs) }, 'source counted');
-      return { source: sourceName, count: result.count, startedAt: startedAt.getTime(), metrics: metrics.values };
+      // Stored with the run's outcome by the writer, in one transaction, not here.
+      return {
+        source: sourceName,
+        count: result.count,
+        startedAt: startedAt.getTime(),
+        fetchedAt: Date.now(),
+        durationMs: Math.round(durationMs),
+        ...(result.breakdown ? { breakdown: result.breakdown } : {}),
+        metrics: metrics.values,
+        line: fetchedLine(sourceName, result.count, durationMs, recovered(job) ? joinNotes(result.note, 'counted again after the previous worker stopped') : result.note),
+      };
     } catch (error) {
       deps.onFetch?.(sourceName, 'error', performance.now() - started);
       const reason = (deps.redact ?? String)(errorMessage(error));
@@ -78,7 +83,7 @@ export function createFetchProcessor(deps: ProcessorDeps) {
       logger.error({ err: error }, 'source fetch failed');
       const attemptsNote = job.attemptsMade > 0 ? ` (after ${job.attemptsMade + 1} attempts)` : '';
       const message = `${prefixed(reason, sourceName)}${attemptsNote}`;
-      await failRun(deps, job.data, message, sourceName, startedAt);
+      await failRun(deps, job.data, message, { source: sourceName, startedAt });
       throw new UnrecoverableError(message);
     }
   };
@@ -89,6 +94,7 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
     const data = job.data;
     const logger = deps.logger.child({ run: data.runName, runId: toShortId(data.runName), jobId: job.id, queue: job.queueName });
     const values = Object.values(await job.getChildrenValues<FetchedSource>());
+    const sources = storableCounts(data.sources, values);
     try {
       const result = aggregate(data.sources, values, data.limit);
       const metrics = aggregateMetrics(metricsOfFetches(data.sources, values), deps.metricRules);
@@ -101,6 +107,7 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
           client: data.client,
           businessDate: data.businessDate,
           message: totalLine(result.total, data.limit),
+          sources,
           startedAt: firstFetchStart(values),
           lines: [
             { level: 'info', message: totalLine(result.total, data.limit) },
@@ -120,10 +127,10 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
       return { total: result.total };
     } catch (error) {
       if (!(error instanceof MissingCountError || error instanceof LimitExceededError)) {
-        if (isFinalAttempt(job, error)) await failRun(deps, data, `could not store the result: ${(deps.redact ?? String)(errorMessage(error))}`);
+        if (isFinalAttempt(job, error)) await failRun(deps, data, `could not store the result: ${(deps.redact ?? String)(errorMessage(error))}`, { sources });
         throw error;
       }
-      const outcome = await deps.writer.failRun(data.runId, error.message, [{ level: 'error', message: `Run failed: ${error.describe()}` }], firstFetchStart(values));
+      const outcome = await deps.writer.failRun(data.runId, error.message, [{ level: 'error', message: `Run failed: ${error.describe()}` }], { startedAt: firstFetchStart(values), sources });
       if (outcome === 'finished') {
         logger.error({ err: error }, 'run failed');
         deps.onRunFinished?.('error', data.trigger, data.client);
@@ -138,8 +145,36 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
   };
 }
 
-async function failRun(deps: ProcessorDeps, run: RunJobRef, message: string, source?: string, startedAt?: Date): Promise<void> {
-  const outcome = await deps.writer.failRun(run.runId, message, [{ level: 'error', source, message: `Run failed: ${message}` }], startedAt);
+/**
+ * A source that answers after another source failed its run: the run's result will never be
+ * written, so its count would be lost. Runs once the fetch job is completed in BullMQ, and stores
+ * the count when the run's aggregate job has failed (or is gone). The failed aggregate job stores
+ * the counts of the sources completed before it failed (`storeAnsweredCounts`): BullMQ moves
+ * jobs one at a time, so whichever of the two comes last sees the other, and every source that
+ * answered is kept. Never throws: the job is done either way.
+ */
+export async function storeLateCount(deps: ProcessorDeps, job: Job<FetchJobData>, result: FetchedSource, runFailed: () => Promise<boolean>): Promise<void> {
+  try {
+    if (!(await runFailed())) return;
+    await deps.writer.recordSourceCounts(job.data.runId, storableCounts([job.data.source], [result]));
+  } catch (error) {
+    deps.logger.warn({ err: error, run: job.data.runName, source: job.data.source }, 'could not store the count of a source of a failed run');
+  }
+}
+
+/** After an aggregate job failed because a child did: stores the counts its other children returned. Never throws. */
+export async function storeAnsweredCounts(deps: ProcessorDeps, job: Job<AggregateJobData>): Promise<void> {
+  try {
+    const values = Object.values(await job.getChildrenValues<FetchedSource>());
+    await deps.writer.recordSourceCounts(job.data.runId, storableCounts(job.data.sources, values));
+  } catch (error) {
+    deps.logger.warn({ err: error, run: job.data.runName }, 'could not store the counts of a failed run');
+  }
+}
+
+async function failRun(deps: ProcessorDeps, run: RunJobRef, message: string, failed: FailedRun & { source?: string } = {}): Promise<void> {
+  const { source, ...stored } = failed;
+  const outcome = await deps.writer.failRun(run.runId, message, [{ level: 'error', source, message: `Run failed: ${message}` }], stored);
   if (outcome !== 'finished') return;
   deps.onRunFinished?.('error', run.trigger, run.client);
   await deps.alerts.send({ kind: 'run-failed', runName: run.runName, client: run.client, businessDate: run.businessDate, reason: message });

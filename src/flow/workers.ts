@@ -4,10 +4,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { SourceUnavailableError } from '../errors.js';
 import { QUEUE_NAMES } from '../queues/names.js';
+import { parentFailedOrGone } from '../queues/parent.js';
 import type { DueTick } from '../queues/scheduler.js';
 import { retryDelayMs } from './backoff.js';
-import type { ScheduleTickData } from './job-data.js';
-import { createAggregateProcessor, createFetchProcessor, type ProcessorDeps } from './processors.js';
+import type { AggregateJobData, FetchJobData, ScheduleTickData } from './job-data.js';
+import { createAggregateProcessor, createFetchProcessor, storeAnsweredCounts, storeLateCount, type FetchedSource, type ProcessorDeps } from './processors.js';
 import type { EnqueueRequest, RunProducer } from './producer.js';
 
 export interface WorkerGroup {
@@ -55,7 +56,24 @@ export function startFlowWorkers(setup: WorkerSetup, config: Pick<Config, 'queue
   const common = { connection, prefix, settings, lockDuration: config.queue.lockDurationMs, stalledInterval: config.queue.stalledIntervalMs, ...(setup.telemetry ? { telemetry: setup.telemetry } : {}) };
   const fetch = new Worker(QUEUE_NAMES.fetch, createFetchProcessor(deps), { ...common, concurrency: config.queue.fetchConcurrency });
   const aggregate = new Worker(QUEUE_NAMES.aggregate, createAggregateProcessor(deps), { ...common, concurrency: config.queue.aggregateConcurrency });
-  return group([watch(fetch, logger), watch(aggregate, logger)]);
+  // The counts of a run that failed are stored by whichever of these comes last (see storeLateCount).
+  const followUps = new Set<Promise<void>>();
+  const follow = (work: Promise<void>) => {
+    followUps.add(work);
+    void work.finally(() => followUps.delete(work));
+  };
+  fetch.on('completed', (job: Job<FetchJobData>, result: FetchedSource) => follow(storeLateCount(deps, job, result, () => parentFailedOrGone(connection, job))));
+  aggregate.on('failed', (job: Job<AggregateJobData> | undefined) => {
+    if (job?.deferredFailure) follow(storeAnsweredCounts(deps, job));
+  });
+  const workers = group([watch(fetch, logger), watch(aggregate, logger)]);
+  return {
+    workers: workers.workers,
+    async close(force = false) {
+      await workers.close(force);
+      await Promise.all(followUps);
+    },
+  };
 }
 
 /**

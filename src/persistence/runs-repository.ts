@@ -225,8 +225,9 @@ export class RunsRepository {
         on conflict do nothing
         returning id, name, created_at
       ), first_line as (
-        insert into job_log_details (job_log_id, level, message)
-        select run.id, 'info', named.first_line from run join named using (name) order by named.ord
+        -- Dated as the run: the lines stored later with its counts are never dated before it.
+        insert into job_log_details (job_log_id, level, message, created_at)
+        select run.id, 'info', named.first_line, run.created_at from run join named using (name) order by named.ord
       )
       select named.ord, run.id, run.name, run.created_at from run join named using (name)`,
     );

@@ -20,6 +20,11 @@ export interface SourceCountRecord {
   metrics?: MetricValues | undefined;
   durationMs: number;
   line: string;
+  /**
+   * ms since epoch when the count came in (it travels in the fetch job's result as JSON): the
+   * count and its log line are dated then, not when the run's result is written.
+   */
+  fetchedAt?: number | undefined;
 }
 
 export interface CompletedRun {
@@ -30,18 +35,22 @@ export interface CompletedRun {
   businessDate: string;
   message: string;
   lines: DetailLine[];
+  /** Each source's count, breakdown, metrics and log line, stored with the result. */
+  sources?: SourceCountRecord[] | undefined;
   /** When the run's first fetch began. */
   startedAt?: Date | undefined;
   /** The run's metrics, joined across its sources by their rules. */
   metrics?: AggregatedMetric[] | undefined;
 }
 
-export type FinishOutcome = 'finished' | 'already-finished';
-
-interface SourceCountWrite {
-  jobLogId: number;
-  record: SourceCountRecord;
+export interface FailedRun {
+  /** When the run's first fetch began, if one did. */
+  startedAt?: Date | undefined;
+  /** The counts of the sources that answered: a failed run keeps them. */
+  sources?: SourceCountRecord[] | undefined;
 }
+
+export type FinishOutcome = 'finished' | 'already-finished';
 
 interface CompletionWrite {
   jobLogId: number;
@@ -50,19 +59,16 @@ interface CompletionWrite {
 
 /**
  * The one place that writes run results. Each write is a single SQL statement, so it is one
- * transaction: either everything it stores is there, or nothing is. The two writes every run makes
- * (a source's count, the run's result) are coalesced across concurrent jobs into multi-row
- * statements; each run's outcome is still reported on its own.
+ * transaction: either everything it stores is there, or nothing is. A run's source counts are
+ * stored with its result (or with its failure), not one by one as they come in: a run then costs
+ * two writes (its row, its result), and its counts never show without its outcome. Completions
+ * of concurrent runs are coalesced into multi-row statements; each run's outcome is still
+ * reported on its own.
  */
 export class RunWriter {
-  private readonly sourceCounts: StatementBatcher<SourceCountWrite, void>;
   private readonly completions: StatementBatcher<CompletionWrite, FinishOutcome>;
 
   constructor(private readonly db: Database) {
-    this.sourceCounts = new StatementBatcher({
-      execute: (writes) => this.writeSourceCounts(writes),
-      key: (write) => `${write.jobLogId}:${write.record.source}`,
-    });
     this.completions = new StatementBatcher({ execute: (writes) => this.writeCompletions(writes), key: (write) => String(write.jobLogId) });
   }
 
@@ -74,20 +80,26 @@ export class RunWriter {
   }
 
   /**
-   * Stores one source's count, its breakdown rows and its log line; a retried fetch replaces its
-   * earlier count and breakdown. The run's own row is left alone: rewriting it costs an entry in
-   * each of its indexes, and its status moves when the run finishes (or when a fetch is slow).
-   */
-  recordSourceCount(jobLogId: number, record: SourceCountRecord): Promise<void> {
-    return this.sourceCounts.submit({ jobLogId, record });
-  }
-
-  /**
-   * Stores the total and marks the run success, with its closing lines. A run already finished
-   * (a retried aggregate after a crash) keeps its first result: no second totals row.
+   * Stores the total, the sources' counts and the run's closing lines, and marks it success. A run
+   * already finished (a retried aggregate after a crash, a run failed meanwhile) keeps its first
+   * outcome: no second totals row, no counts added.
    */
   completeRun(jobLogId: number, result: CompletedRun): Promise<FinishOutcome> {
     return this.completions.submit({ jobLogId, result });
+  }
+
+  /**
+   * Stores counts of a run that failed elsewhere (a source answered after another one failed the
+   * run). A source already stored keeps its first count: each source is stored once per run.
+   */
+  async recordSourceCounts(jobLogId: number, records: SourceCountRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.db.execute(sql`
+      with target as (
+        select id, created_at from job_logs where id = ${jobLogId}
+      ), ${storedSources(sql`target`, records.map((record) => ({ jobLogId, record })))},
+      ${insertLines(sql`select job_log_id, level, source, message, at, part, ord from counted_lines`)}
+      select count(*) from counted`);
   }
 
   async addLines(jobLogId: number, lines: DetailLine[]): Promise<void> {
@@ -99,10 +111,12 @@ export class RunWriter {
   }
 
   /**
-   * Marks the run error. The first failure sets the run's message; later ones (the other source
-   * failing too) only add their lines. A run that already succeeded is never turned into an error.
+   * Marks the run error, with the counts of the sources that answered. The first failure sets the
+   * run's message; later ones (the other source failing too) only add their lines. A run that
+   * already succeeded is never turned into an error.
    */
-  async failRun(jobLogId: number, message: string, lines: DetailLine[], startedAt?: Date): Promise<FinishOutcome> {
+  async failRun(jobLogId: number, message: string, lines: DetailLine[], failed: FailedRun = {}): Promise<FinishOutcome> {
+    const sources = (failed.sources ?? []).map((record) => ({ jobLogId, record }));
     const [row] = await queryRows<{ id: number; first: boolean }>(
       this.db,
       sql`
@@ -112,68 +126,18 @@ export class RunWriter {
         update job_logs set
           message = case when previous.status = ${RUN_STATUS.error} then job_logs.message else ${clampDetail(message)} end,
           status = ${RUN_STATUS.error}, finished_at = coalesce(finished_at, now()), updated_at = now(),
-          started_at = coalesce(started_at, ${startedAt?.toISOString() ?? null}::timestamptz)
+          started_at = coalesce(started_at, ${failed.startedAt?.toISOString() ?? null}::timestamptz)
         from previous
         where job_logs.id = previous.id and previous.status <> ${RUN_STATUS.success}
-        returning job_logs.id, previous.status <> ${RUN_STATUS.error} as first
-      ), lines as (
-        insert into job_log_details (job_log_id, level, source, message)
-        select failed.id, l.level, l.source, l.message from failed, ${linesTable(lines)} order by l.ord
-      )
+        returning job_logs.id, job_logs.created_at, previous.status <> ${RUN_STATUS.error} as first
+      ), ${storedSources(sql`failed`, sources)},
+      ${insertLines(sql`
+        select job_log_id, level, source, message, at, part, ord from counted_lines
+        union all
+        select failed.id, l.level, l.source, l.message, null, 1, l.ord from failed, ${linesTable(lines)}`)}
       select id, first from failed`,
     );
     return row?.first ? 'finished' : 'already-finished';
-  }
-
-  private async writeSourceCounts(writes: SourceCountWrite[]): Promise<void[]> {
-    const counts = writes.map(({ jobLogId, record }, ord) => ({
-      ord,
-      job_log_id: jobLogId,
-      source: record.source,
-      count: record.count,
-      breakdown: record.breakdown ?? null,
-      duration_ms: Math.round(record.durationMs),
-      line: clampDetail(record.line),
-    }));
-    const breakdowns = writes.flatMap(({ jobLogId, record }) => breakdownRows(record.breakdown).map((row) => ({ job_log_id: jobLogId, source: record.source, ...row })));
-    const metrics = writes.flatMap(({ jobLogId, record }) => sourceMetricRows(record.metrics).map((row) => ({ job_log_id: jobLogId, source: record.source, ...row })));
-    await this.db.execute(sql`
-      with input as (
-        select * from jsonb_to_recordset(${JSON.stringify(counts)}::jsonb)
-          as i(ord int, job_log_id int, source text, count bigint, breakdown jsonb, duration_ms int, line text)
-      ), breakdown_input as (
-        select * from jsonb_to_recordset(${JSON.stringify(breakdowns)}::jsonb) as b(job_log_id int, source text, dimension text, key text, count int)
-      ), metric_input as (
-        select * from jsonb_to_recordset(${JSON.stringify(metrics)}::jsonb) as m(job_log_id int, source text, metric text, value float8)
-      ), stored as (
-        insert into source_counts (job_log_id, source, count, breakdown, duration_ms)
-        select job_log_id, source, count, breakdown, duration_ms from input order by ord
-        on conflict (job_log_id, source) do update
-          set count = excluded.count, breakdown = excluded.breakdown, duration_ms = excluded.duration_ms, fetched_at = now()
-        -- xmax is set on a row this upsert updated: a count recorded before (a retried fetch).
-        returning job_log_id, source, xmax <> 0 as replaced
-      ), recounted as (
-        select job_log_id, source from stored where replaced
-      ), stale as (
-        delete from count_breakdowns c
-        where ${ofRecountedSource('c')}
-          and not exists (select 1 from breakdown_input b where (b.job_log_id, b.source, b.dimension, b.key) = (c.job_log_id, c.source, c.dimension, c.key))
-      ), breakdown as (
-        insert into count_breakdowns (job_log_id, source, dimension, key, count)
-        select job_log_id, source, dimension, key, count from breakdown_input
-        on conflict (job_log_id, source, dimension, key) do update set count = excluded.count
-      ), stale_metrics as (
-        delete from run_metrics r
-        where ${ofRecountedSource('r')}
-          and not exists (select 1 from metric_input m where (m.job_log_id, m.source, m.metric) = (r.job_log_id, r.source, r.metric))
-      ), metrics as (
-        insert into run_metrics (job_log_id, source, metric, value)
-        select job_log_id, source, metric, value from metric_input
-        on conflict (job_log_id, source, metric) do update set value = excluded.value
-      )
-      insert into job_log_details (job_log_id, level, source, message)
-      select job_log_id, 'info', source, line from input order by ord`);
-    return writes.map(() => undefined);
   }
 
   private async writeCompletions(writes: CompletionWrite[]): Promise<FinishOutcome[]> {
@@ -189,6 +153,7 @@ export class RunWriter {
       lines: lineRows(result.lines),
       metrics: result.metrics ?? [],
     }));
+    const sources = writes.flatMap(({ jobLogId, result }) => (result.sources ?? []).map((record) => ({ jobLogId, record })));
     const rows = await queryRows<{ id: number }>(
       this.db,
       sql`
@@ -206,7 +171,7 @@ export class RunWriter {
         update job_logs set status = ${RUN_STATUS.success}, message = input.message, finished_at = now(), updated_at = now(),
                started_at = coalesce(job_logs.started_at, input.started_at, now())
         from runs, input where job_logs.id = runs.id and input.id = runs.id and runs.status in (${RUN_STATUS.pending}, ${RUN_STATUS.processing})
-        returning job_logs.id, job_logs.name
+        returning job_logs.id, job_logs.name, job_logs.created_at
       ), total as (
         insert into totals (job_log_id, client, business_date, total, "limit", counts, run_name)
         select input.id, input.client, input.business_date, input.total, input."limit", input.counts, finished.name from finished join input using (id)
@@ -216,13 +181,12 @@ export class RunWriter {
         select finished.id, m.metric, m.rule, m.value
         from finished join input using (id) cross join jsonb_to_recordset(input.metrics) as m(metric text, rule text, value float8)
         on conflict (job_log_id, source, metric) do nothing
-      ), lines as (
-        insert into job_log_details (job_log_id, level, source, message)
-        select finished.id, l.level, l.source, l.message
-        from finished join input using (id)
-        cross join lateral ${linesFrom(sql`input.lines`)}
-        order by finished.id, l.ord
-      )
+      ), ${storedSources(sql`finished`, sources)},
+      ${insertLines(sql`
+        select job_log_id, level, source, message, at, part, ord from counted_lines
+        union all
+        select finished.id, l.level, l.source, l.message, null, 1, l.ord
+        from finished join input using (id) cross join lateral ${linesFrom(sql`input.lines`)}`)}
       select id from finished`,
     );
     const finished = new Set(rows.map((row) => row.id));
@@ -231,18 +195,65 @@ export class RunWriter {
 }
 
 /**
- * The stale-row deletes' filter: rows (as `alias`) of a source this statement recounted, the only
- * ones that can be stale. The first test does not depend on the rows scanned, so it runs once and
- * a first count (nearly all of them) skips the scan; with a plan cached while the table was small,
- * that scan would read all of it on every count.
+ * CTEs that store source counts of the runs `target` yields (`id`, `created_at`): the counts,
+ * their breakdowns and metrics, and `counted_lines`, the count lines for `insertLines`. A source
+ * already stored for a run is left as it is, with its breakdown, metrics and line.
  */
-function ofRecountedSource(alias: 'c' | 'r'): SQL {
-  const row = sql.raw(alias);
-  return sql`exists (select 1 from recounted)
-          and ${row}.job_log_id = any(array(select job_log_id from recounted))
-          and exists (select 1 from recounted recount where (recount.job_log_id, recount.source) = (${row}.job_log_id, ${row}.source))`;
+function storedSources(target: SQL, sources: { jobLogId: number; record: SourceCountRecord }[]): SQL {
+  const counts = sources.map(({ jobLogId, record }, ord) => ({
+    ord,
+    job_log_id: jobLogId,
+    source: record.source,
+    count: record.count,
+    breakdown: record.breakdown ?? null,
+    duration_ms: Math.round(record.durationMs),
+    fetched_at: record.fetchedAt === undefined ? null : new Date(record.fetchedAt).toISOString(),
+    line: clampDetail(record.line),
+  }));
+  const breakdowns = sources.flatMap(({ jobLogId, record }) => breakdownRows(record.breakdown).map((row) => ({ job_log_id: jobLogId, source: record.source, ...row })));
+  const metrics = sources.flatMap(({ jobLogId, record }) => sourceMetricRows(record.metrics).map((row) => ({ job_log_id: jobLogId, source: record.source, ...row })));
+  return sql`count_input as (
+        select * from jsonb_to_recordset(${JSON.stringify(counts)}::jsonb)
+          as c(ord int, job_log_id int, source text, count bigint, breakdown jsonb, duration_ms int, fetched_at timestamptz, line text)
+      ), counted as (
+        -- Dated when the count came in, within the run's life on the database's clock: a worker's
+        -- clock a little off must not put the line before the run was queued or after its end.
+        insert into source_counts (job_log_id, source, count, breakdown, duration_ms, fetched_at)
+        select c.job_log_id, c.source, c.count, c.breakdown, c.duration_ms, least(greatest(coalesce(c.fetched_at, now()), target.created_at), now())
+        from count_input c join ${target} target on target.id = c.job_log_id
+        order by c.ord
+        on conflict (job_log_id, source) do nothing
+        returning job_log_id, source, fetched_at
+      ), counted_breakdowns as (
+        insert into count_breakdowns (job_log_id, source, dimension, key, count)
+        select b.job_log_id, b.source, b.dimension, b.key, b.count
+        from jsonb_to_recordset(${JSON.stringify(breakdowns)}::jsonb) as b(job_log_id int, source text, dimension text, key text, count int)
+        join counted using (job_log_id, source)
+      ), counted_metrics as (
+        insert into run_metrics (job_log_id, source, metric, value)
+        select m.job_log_id, m.source, m.metric, m.value
+        from jsonb_to_recordset(${JSON.stringify(metrics)}::jsonb) as m(job_log_id int, source text, metric text, value float8)
+        join counted using (job_log_id, source)
+      ), counted_lines as (
+        select c.job_log_id, 'info'::text as level, c.source, c.line as message, counted.fetched_at as at, 0 as part, c.ord::bigint as ord
+        from count_input c join counted using (job_log_id, source)
+      )`;
 }
 
+/**
+ * The one insert of a statement's log lines, from `rows` (job_log_id, level, source, message, at,
+ * part, ord): one insert, so that its ids follow the lines' order (lines of one millisecond sort
+ * by id). Count lines (part 0) come first, by when they came in; then the statement's own lines
+ * (part 1, `at` null), dated as they are written.
+ */
+function insertLines(rows: SQL): SQL {
+  return sql`lines as (
+        insert into job_log_details (job_log_id, level, source, message, created_at)
+        select job_log_id, level, source, message, coalesce(at, clock_timestamp())
+        from (${rows}) as line
+        order by job_log_id, part, at, ord
+      )`;
+}
 /** Detail lines as JSON objects, clamped, as the statements below read them. */
 function lineRows(lines: DetailLine[]) {
   return lines.map((line) => ({ level: line.level, source: line.source ?? null, message: clampDetail(line.message) }));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MissingCountError, SourceUnavailableError } from '../../src/errors.js';
 import { waitForRunFinished } from '../../src/flow/wait.js';
 import { RUN_STATUS } from '../../src/persistence/schema.js';
+import { aggregateJobId, fetchJobId, QUEUE_NAMES } from '../../src/queues/names.js';
 import { createHarness, runOnce, type Harness } from '../support/harness.js';
 import { scriptedSource, type Step } from '../support/sources.js';
 import { waitFor } from '../support/wait.js';
@@ -70,6 +71,40 @@ describe('count flow', () => {
     expect(run.message).toContain('SPA: no valid count (count at path usage is absent)');
     expect(details.some((line) => line.level === 'error' && line.source === 'SPA')).toBe(true);
     expect(sources.SPA.calls).toBe(1);
+  });
+
+  it('keeps the count of a source that answers after another source failed the run', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    answer([new MissingCountError('SPA', 'boom')], [() => gate.then(() => ({ count: 7 }))]);
+    const queued = await harness.producer.enqueueRun({ trigger: 'manual' });
+    const failed = await waitForRunFinished(harness.runs, queued.name, { timeoutMs: 15_000, intervalMs: 20 });
+    expect(failed.status).toBe(RUN_STATUS.error);
+    const aggregateJob = aggregateJobId(queued.name);
+    await waitFor('the run’s aggregate job to fail', async () => (await harness.queueSet.queues[QUEUE_NAMES.aggregate].getJobState(aggregateJob)) === 'failed');
+    release();
+    const detail = await waitFor('the late count', async () => {
+      const found = await harness.runs.getDetail(queued.name);
+      return found?.counts.length ? found : undefined;
+    });
+    expect(detail.counts.map((row) => [row.source, row.count])).toEqual([['UPCTM', 7]]);
+    expect(detail.details.map((line) => line.message)).toContainEqual(expect.stringMatching(/^UPCTM: 7 job executions in \d+ ms$/));
+    expect(detail.total).toBeUndefined();
+    expect(detail.run.message).toContain('SPA: no valid count (boom)');
+  });
+
+  it('keeps the count of a source that answered before another source failed the run', async () => {
+    let runName = '';
+    const upctmDone = () => waitFor('UPCTM’s fetch job to complete', async () => runName !== '' && (await harness.queueSet.queues[QUEUE_NAMES.fetch].getJobState(fetchJobId(runName, 'UPCTM'))) === 'completed');
+    answer([() => upctmDone().then(() => Promise.reject(new MissingCountError('SPA', 'boom')))], [9]);
+    const queued = await harness.producer.enqueueRun({ trigger: 'manual' });
+    runName = queued.name;
+    const detail = await waitFor('the answered count', async () => {
+      const found = await harness.runs.getDetail(queued.name);
+      return found?.run.status === RUN_STATUS.error && found.counts.length > 0 ? found : undefined;
+    });
+    expect(detail.counts.map((row) => [row.source, row.count])).toEqual([['UPCTM', 9]]);
+    expect(detail.total).toBeUndefined();
   });
 
   it('retries a transient source error and succeeds, logging the failed attempt', async () => {

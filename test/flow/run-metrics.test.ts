@@ -72,15 +72,13 @@ describe('run metrics through the flow', () => {
     ]);
   });
 
-  it('replaces a source’s metrics when its fetch is recorded again', async () => {
+  it('stores a source’s metrics once: a second store for the run keeps the first', async () => {
     upctm.script([500]);
-    const { run } = await runOnce(harness);
-    await harness.writer.recordSourceCount(run.id, { source: 'SPA', count: 7, metrics: { job_executions: 7, failed: 1 }, durationMs: 1, line: 'again' });
+    const { run, metrics, details } = await runOnce(harness);
+    await harness.writer.recordSourceCounts(run.id, [{ source: 'SPA', count: 7, metrics: { job_executions: 7, failed: 1 }, durationMs: 1, line: 'again' }]);
     const detail = await harness.runs.getDetail(run.name);
-    expect(rowsOf(detail?.metrics.filter((row) => row.source === 'SPA') ?? [])).toEqual([
-      ['SPA', 'failed', null, 1],
-      ['SPA', 'job_executions', null, 7],
-    ]);
+    expect(detail?.metrics).toEqual(metrics);
+    expect(detail?.details).toEqual(details);
   });
 
   it('keeps each run’s metrics apart when concurrent writes share one statement', async () => {
@@ -90,12 +88,6 @@ describe('run metrics through the flow', () => {
       ),
     );
     const ids = created.map(({ run }) => run.id);
-    await Promise.all(
-      ids.flatMap((id, index) => [
-        harness.writer.recordSourceCount(id, { source: 'SPA', count: index, metrics: { job_executions: index, failed: 10 + index }, durationMs: 1, line: 'SPA' }),
-        harness.writer.recordSourceCount(id, { source: 'UPCTM', count: 100, metrics: { job_executions: 100 }, durationMs: 1, line: 'UPCTM' }),
-      ]),
-    );
     const outcomes = await Promise.all(
       ids.map((id, index) =>
         harness.writer.completeRun(id, {
@@ -106,6 +98,10 @@ describe('run metrics through the flow', () => {
           businessDate: '2026-11-25',
           message: 'ok',
           lines: [],
+          sources: [
+            { source: 'SPA', count: index, metrics: { job_executions: index, failed: 10 + index }, durationMs: 1, line: 'SPA' },
+            { source: 'UPCTM', count: 100, metrics: { job_executions: 100 }, durationMs: 1, line: 'UPCTM' },
+          ],
           metrics: [
             { metric: 'job_executions', rule: 'sum', value: 100 + index },
             { metric: 'failed', rule: 'sum', value: 10 + index },

@@ -126,7 +126,7 @@ describe('RunWriter', () => {
     const fetchBegan = new Date('2025-12-15T10:00:00.123Z');
     const [succeeded, failed, slow] = await Promise.all([1, 2, 3].map(() => runs.createRun(newRun())));
     await writer.completeRun(succeeded!.run.id, { total: 1, limit: 10, counts: { A: 1 }, client: 'default', businessDate: '2025-12-15', message: 'ok', lines: [], startedAt: fetchBegan });
-    await writer.failRun(failed!.run.id, 'SPA: 401', [], fetchBegan);
+    await writer.failRun(failed!.run.id, 'SPA: 401', [], { startedAt: fetchBegan });
     await writer.markProcessing(slow!.run.id, fetchBegan);
     expect((await runs.findById(slow!.run.id))?.status).toBe(1);
     await writer.completeRun(slow!.run.id, { total: 1, limit: 10, counts: { A: 1 }, client: 'default', businessDate: '2025-12-15', message: 'ok', lines: [], startedAt: new Date() });
@@ -144,33 +144,48 @@ describe('RunWriter', () => {
     expect(totalRows?.count).toBe(1);
   });
 
-  it('stores concurrent counts of many runs, keeps each run line order, and fails only the count whose run is gone', async () => {
+  it('stores each run’s counts with its result, lines in the order the counts came in, dated then', async () => {
     const created = await Promise.all(Array.from({ length: 10 }, () => runs.createRun(newRun())));
-    const missingRunId = 2_000_000_000;
-    const writes = created.flatMap(({ run }) =>
-      ['SPA', 'UPCTM'].map((source) => writer.recordSourceCount(run.id, { source, count: run.id, durationMs: 3, line: `${source} counted ${run.id}` })),
+    const outcomes = await Promise.all(
+      created.map(({ run }) => {
+        const queuedAt = run.createdAt.getTime();
+        // UPCTM answered first; SPA's worker clock runs a minute behind the database's.
+        const sources = [
+          { source: 'SPA', count: run.id, durationMs: 3, line: `SPA counted ${run.id}`, fetchedAt: queuedAt - 60_000 },
+          { source: 'UPCTM', count: 2 * run.id, durationMs: 3, line: `UPCTM counted ${run.id}`, fetchedAt: queuedAt + 1 },
+        ];
+        return writer.completeRun(run.id, { total: 3 * run.id, limit: 10 ** 9, counts: { SPA: run.id, UPCTM: 2 * run.id }, client: 'default', businessDate: '2025-12-15', message: 'ok', lines: [{ level: 'info', message: 'total' }], sources });
+      }),
     );
-    const orphan = writer.recordSourceCount(missingRunId, { source: 'SPA', count: 1, durationMs: 1, line: 'orphan' });
-    const [settled, orphanOutcome] = await Promise.all([Promise.allSettled(writes), orphan.then(() => 'stored', (error: unknown) => String((error as Error).cause))]);
-    expect(settled.every((outcome) => outcome.status === 'fulfilled')).toBe(true);
-    expect(orphanOutcome).toMatch(/foreign key/);
+    expect(outcomes.every((outcome) => outcome === 'finished')).toBe(true);
     for (const { run } of created) {
       const detail = await runs.getDetail(run.name);
-      // Counts alone leave the run's row alone; it moves when the run finishes or a fetch is slow.
-      expect(detail?.run.status).toBe(0);
       expect(detail?.counts.map((count) => [count.source, count.count])).toEqual([
         ['SPA', run.id],
-        ['UPCTM', run.id],
+        ['UPCTM', 2 * run.id],
       ]);
-      expect(detail?.details.map((line) => line.message)).toEqual(['queued', `SPA counted ${run.id}`, `UPCTM counted ${run.id}`]);
+      expect(detail?.details.map((line) => line.message)).toEqual(['queued', `SPA counted ${run.id}`, `UPCTM counted ${run.id}`, 'total']);
+      const spa = detail?.counts.find((count) => count.source === 'SPA');
+      expect(spa?.fetchedAt.getTime()).toBe(run.createdAt.getTime());
+      expect(detail?.counts.find((count) => count.source === 'UPCTM')?.fetchedAt.getTime()).toBe(run.createdAt.getTime() + 1);
     }
   });
 
-  it('lets a repeated count of the same source replace the first, even within one batch', async () => {
+  it('keeps the counts of a failed run’s sources, each stored once, and ignores counts of a run that is gone', async () => {
     const { run } = await runs.createRun(newRun());
-    await Promise.all([1, 2].map((count) => writer.recordSourceCount(run.id, { source: 'SPA', count, durationMs: 1, line: `SPA counted ${count}` })));
+    const count = (source: string, value: number) => ({ source, count: value, durationMs: 1, line: `${source} counted ${value}` });
+    expect(await writer.failRun(run.id, 'UPCTM: 401', [{ level: 'error', message: 'UPCTM failed' }], { sources: [count('SPA', 1)] })).toBe('finished');
+    await writer.recordSourceCounts(run.id, [count('SPA', 2), count('PROD', 3)]);
+    await writer.recordSourceCounts(2_000_000_000, [count('SPA', 4)]);
     const detail = await runs.getDetail(run.name);
-    expect(detail?.counts.map((count) => count.count)).toEqual([2]);
+    expect(detail?.run.status).toBe(2);
+    expect(detail?.counts.map((row) => [row.source, row.count])).toEqual([
+      ['PROD', 3],
+      ['SPA', 1],
+    ]);
+    expect(detail?.details.map((line) => line.message)).toEqual(['queued', 'SPA counted 1', 'UPCTM failed', 'PROD counted 3']);
+    const [orphans] = await queryRows<{ count: number }>(database.db, sql`select count(*)::int as count from source_counts where job_log_id = 2000000000`);
+    expect(orphans?.count).toBe(0);
   });
 
   it('truncates a detail longer than 5,000 characters with a marker instead of rejecting it', async () => {
@@ -284,8 +299,8 @@ describe('dailyTotals', () => {
 describe('hand-mapped run reads', () => {
   it('return what the query builder maps, field for field, for the run, its list row and its detail', async () => {
     const { run: created } = await runs.createRun(newRun({ client: 'mapped', parameters: { sources: ['SPA'] }, businessDate: '2025-12-20' }));
-    await writer.recordSourceCount(created.id, { source: 'SPA', count: 1234, breakdown: { byStatus: { 'Ended OK': 1234 } }, metrics: { job_executions: 1234 }, durationMs: 12, line: 'SPA counted' });
     await writer.completeRun(created.id, {
+      sources: [{ source: 'SPA', count: 1234, breakdown: { byStatus: { 'Ended OK': 1234 } }, metrics: { job_executions: 1234 }, durationMs: 12, line: 'SPA counted' }],
       total: 1234,
       limit: 48_500,
       counts: { SPA: 1234 },

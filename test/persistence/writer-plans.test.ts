@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { queryRows } from '../../src/persistence/db.js';
+import { openDatabase, queryRows, type Database } from '../../src/persistence/db.js';
 import { RunsRepository } from '../../src/persistence/runs-repository.js';
 import { RunWriter } from '../../src/persistence/writer.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -41,17 +41,21 @@ async function newRun(): Promise<number> {
   return run.id;
 }
 
+function completedWith(...sources: ReturnType<typeof countFor>[]) {
+  return { total: 5 * sources.length, limit: 100, counts: Object.fromEntries(sources.map(({ source }) => [source, 5])), client: 'acme', businessDate: '2026-11-25', message: 'total', lines: [], sources };
+}
+
 function countFor(source: string) {
   return { source, count: 5, breakdown: { byStatus: { 'Ended OK': 5 } }, metrics: { job_executions: 5 }, durationMs: 1, line: `${source} counted` };
 }
 
-/** Rows of `table` read by scans since the last call, from this session's flushed statistics. */
-async function rowsReadBy(table: string, write: () => Promise<unknown>): Promise<number> {
+/** Rows of `table` read by scans during `write`, from the statistics `db`'s session flushed. */
+async function rowsReadBy(table: string, write: () => Promise<unknown>, db: Database = database.db): Promise<number> {
   const read = async () => {
-    await database.db.execute(sql`select pg_stat_force_next_flush()`);
+    await db.execute(sql`select pg_stat_force_next_flush()`);
     // The flush happens when the session goes idle, after this statement; the next one sees it.
-    await database.db.execute(sql`select 1`);
-    const [row] = await queryRows<{ read: string }>(database.db, sql`select coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) as read from pg_stat_user_tables where relname = ${table}`);
+    await db.execute(sql`select 1`);
+    const [row] = await queryRows<{ read: string }>(db, sql`select coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) as read from pg_stat_user_tables where relname = ${table}`);
     return Number(row?.read ?? 0);
   };
   const before = await read();
@@ -68,32 +72,34 @@ async function growHistory(runCount: number): Promise<void> {
     insert into run_metrics (job_log_id, source, metric, value)
     select id, s, 'm' || k, k from job_logs cross join (values ('SPA'), ('UPCTM')) sources(s) cross join generate_series(1, 5) k where client = 'old'`);
   await database.db.execute(sql`
+    insert into source_counts (job_log_id, source, count, duration_ms)
+    select id, s, 5, 1 from job_logs cross join (values ('SPA'), ('UPCTM')) sources(s) where client = 'old'`);
+  await database.db.execute(sql`
     insert into count_breakdowns (job_log_id, source, dimension, key, count)
     select id, s, 'status', 'k' || k, k from job_logs cross join (values ('SPA'), ('UPCTM')) sources(s) cross join generate_series(1, 5) k where client = 'old'`);
 }
 
 describe('writer statements on plans cached while the tables were empty', () => {
-  it('a first count reads no other run’s breakdowns or metrics, however many there are', async () => {
-    // The plans cached are the worst a small table can get: scans of the whole table.
-    await database.db.execute(sql`set enable_indexscan = off`);
-    await database.db.execute(sql`set enable_bitmapscan = off`);
-    for (let warm = 0; warm < 6; warm++) await writer.recordSourceCount(await newRun(), countFor('SPA'));
-    await database.db.execute(sql`reset enable_indexscan`);
-    await database.db.execute(sql`reset enable_bitmapscan`);
-    await growHistory(2000);
-    const run = await newRun();
-    expect(await rowsReadBy('run_metrics', () => writer.recordSourceCount(run, countFor('SPA')))).toBe(0);
-    expect(await rowsReadBy('count_breakdowns', () => writer.recordSourceCount(run, countFor('UPCTM')))).toBe(0);
-  });
-
-  it('a recount still replaces the source’s old breakdown and metrics', async () => {
-    const run = await newRun();
-    await writer.recordSourceCount(run, { ...countFor('SPA'), breakdown: { byStatus: { 'Ended OK': 4, 'Ended Not OK': 1 } }, metrics: { job_executions: 5, failed: 1 } });
-    await writer.recordSourceCount(run, countFor('SPA'));
-    const breakdown = await queryRows<{ key: string }>(database.db, sql`select key from count_breakdowns where job_log_id = ${run} order by key`);
-    const metrics = await queryRows<{ metric: string }>(database.db, sql`select metric from run_metrics where job_log_id = ${run} order by metric`);
-    expect(breakdown.map((row) => row.key)).toEqual(['Ended OK']);
-    expect(metrics.map((row) => row.metric)).toEqual(['job_executions']);
+  it('a completion with its counts reads no other run’s counts, breakdowns or metrics, however many there are', async () => {
+    // A connection of its own: the plans it caches are the worst a small table can get (scans of
+    // the whole table), which must not serve the other tests' statements.
+    const own = await openDatabase({ url: database.url, dataDir: '/nonexistent', maxConnections: 1 });
+    try {
+      await own.db.execute(sql`set plan_cache_mode = force_generic_plan`);
+      const ownWriter = new RunWriter(own.db);
+      await own.db.execute(sql`set enable_indexscan = off`);
+      await own.db.execute(sql`set enable_bitmapscan = off`);
+      for (let warm = 0; warm < 6; warm++) await ownWriter.completeRun(await newRun(), completedWith(countFor('SPA')));
+      await own.db.execute(sql`reset enable_indexscan`);
+      await own.db.execute(sql`reset enable_bitmapscan`);
+      await growHistory(2000);
+      for (const table of ['source_counts', 'count_breakdowns', 'run_metrics']) {
+        const run = await newRun();
+        expect(await rowsReadBy(table, () => ownWriter.completeRun(run, completedWith(countFor('SPA'), countFor('UPCTM'))), own.db), table).toBe(0);
+      }
+    } finally {
+      await own.close();
+    }
   });
 
   it('a completion reads its own runs, not every pending run of a backlog', async () => {

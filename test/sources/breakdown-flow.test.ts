@@ -40,12 +40,11 @@ describe('Control-M breakdowns', () => {
     expect((await harness.runs.getDetail(run.name))?.total?.total).toBe(10_500);
   });
 
-  it('replaces the breakdown when a fetch is recorded again', async () => {
+  it('stores a source’s breakdown once: a second store for the run keeps the first', async () => {
     const queued = await harness.producer.enqueueRun({ trigger: 'manual' });
     const run = await waitForRunFinished(harness.runs, queued.name, { timeoutMs: 20_000, intervalMs: 20 });
-    await harness.writer.recordSourceCount(run.id, { source: 'SPA', count: 2, breakdown: { byStatus: { 'Ended OK': 2 } }, durationMs: 1, line: 'again' });
-    expect((await harness.runs.breakdownsOf(run.id)).map((row) => [row.dimension, row.key, row.count])).toEqual([['status', 'Ended OK', 2]]);
-    await harness.writer.recordSourceCount(run.id, { source: 'SPA', count: 2, durationMs: 1, line: 'no breakdown' });
-    expect(await harness.runs.breakdownsOf(run.id)).toEqual([]);
+    const before = await harness.runs.breakdownsOf(run.id);
+    await harness.writer.recordSourceCounts(run.id, [{ source: 'SPA', count: 2, breakdown: { byStatus: { 'Ended OK': 2 } }, durationMs: 1, line: 'again' }]);
+    expect(await harness.runs.breakdownsOf(run.id)).toEqual(before);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LimitExceededError, MissingCountError } from '../../src/errors.js';
-import { aggregate } from '../../src/flow/aggregate.js';
+import { aggregate, storableCounts } from '../../src/flow/aggregate.js';
 import { retryDelayMs } from '../../src/flow/backoff.js';
 import { clampDetail, fetchedLine, totalLine } from '../../src/runs/log-lines.js';
 
@@ -76,5 +76,22 @@ describe('run log lines', () => {
     expect(clamped).toHaveLength(5000);
     expect(clamped.endsWith('[truncated: message was 6,000 characters]')).toBe(true);
     expect(clampDetail('b'.repeat(5000))).toHaveLength(5000);
+  });
+});
+
+describe('storableCounts', () => {
+  const record = (source: string, count: unknown, extra: object = {}) => ({ source, count, durationMs: 3, line: `${source} counted`, ...extra });
+
+  it('keeps one valid result per expected source, in the expected order', () => {
+    const stored = storableCounts(['SPA', 'UPCTM'], [record('UPCTM', 2), record('SPA', 1), record('SPA', 9), record('OTHER', 3)]);
+    expect(stored.map((row) => [row.source, row.count])).toEqual([
+      ['SPA', 1],
+      ['UPCTM', 2],
+    ]);
+  });
+
+  it('leaves out invalid counts and results of an earlier version without a log line or duration', () => {
+    const fetched = [record('A', -1), record('B', 1.5), record('C', '3'), { source: 'D', count: 4 }, record('E', 5, { durationMs: Number.NaN }), record('F', 6), null, 'x'];
+    expect(storableCounts(['A', 'B', 'C', 'D', 'E', 'F'], fetched).map((row) => row.source)).toEqual(['F']);
   });
 });
