@@ -69,7 +69,7 @@ export async function productDriver(databaseUrl: string, connection: Redis, pref
   const database = await openDatabase({ url: databaseUrl, dataDir: '/nonexistent', maxConnections: CONCURRENCY });
   const queueSet = createQueueSet(connection, prefix, logger);
   const runs = new RunsRepository(database.db);
-  const producer = new RunProducer({ config, runs, writer: new RunWriter(database.db), flowProducer: queueSet.flowProducer, logger });
+  const producer = new RunProducer({ config, runs, writer: new RunWriter(database.db), flows: queueSet.flows, logger });
   return {
     enqueue: () => producer.enqueueRun({ trigger: 'api' }),
     async close() {

@@ -1,4 +1,3 @@
-import type { FlowProducer } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Span } from '@opentelemetry/api';
@@ -10,6 +9,7 @@ import { RUN_STATUS, type JobLog, type RunTrigger } from '../persistence/schema.
 import type { RunWriter } from '../persistence/writer.js';
 import { queuedLine } from '../runs/log-lines.js';
 import { businessDateOf, parseRunRef } from '../runs/names.js';
+import type { FlowQueue } from '../queues/flows.js';
 import { aggregateJobId, fetchJobId, QUEUE_NAMES } from '../queues/names.js';
 import { BACKOFF_TYPE } from './backoff.js';
 import type { AggregateJobData, FetchJobData } from './job-data.js';
@@ -36,7 +36,7 @@ export interface RunProducerDeps {
   config: Pick<Config, 'limit' | 'timezone' | 'sources' | 'queue'>;
   runs: RunsRepository;
   writer: RunWriter;
-  flowProducer: FlowProducer;
+  flows: Pick<FlowQueue, 'add'>;
   logger: Logger;
   now?: () => Date;
 }
@@ -152,7 +152,7 @@ export class RunProducer {
     const { queue } = this.deps.config;
     const retry = { attempts: queue.attempts, backoff: { type: BACKOFF_TYPE, delay: queue.backoffMs } };
     const retention = { removeOnComplete: { count: queue.keepCompleted }, removeOnFail: { count: queue.keepFailed } };
-    await this.deps.flowProducer.add({
+    await this.deps.flows.add({
       name: 'aggregate',
       queueName: QUEUE_NAMES.aggregate,
       data,

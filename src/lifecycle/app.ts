@@ -79,7 +79,7 @@ export async function openApp(config: Config, logger: Logger, options: OpenAppOp
     const runs = new RunsRepository(database.db);
     const insight = new InsightRepository(database.db);
     const writer = new RunWriter(database.db);
-    const producer = new RunProducer({ config, runs, writer, flowProducer: queueSet.flowProducer, logger });
+    const producer = new RunProducer({ config, runs, writer, flows: queueSet.flows, logger });
     const metrics = new Metrics({ queues: Object.values(queueSet.queues), runs });
     const alerts = options.alerts ?? (config.alerts.channels.length > 0 ? new QueueAlertSink(queueSet.queues[QUEUE_NAMES.alert], config.alerts, logger) : logAlertSink(logger));
     return { config, logger, database, redis, connection, queueSet, runs, insight, writer, producer, alerts, metrics, telemetry: options.telemetry, close: closeAll };

@@ -6,7 +6,7 @@ import type { DailyFigure } from '../insight/trends.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
 import { parsedJson } from './run-rows.js';
-import { StatementBatcher } from './statement-batcher.js';
+import { Batcher } from '../batcher.js';
 import type { AnomalyRow, BreakdownDimension } from './schema.js';
 
 export interface SameHourHistoryQuery {
@@ -60,7 +60,7 @@ export class InsightRepository {
   constructor(private readonly db: Database) {}
 
   /** One batcher per history shape (config integers: in practice one). */
-  private readonly histories = new Map<string, StatementBatcher<SameHourHistoryQuery, Record<string, number>[]>>();
+  private readonly histories = new Map<string, Batcher<SameHourHistoryQuery, Record<string, number>[]>>();
 
   /**
    * Per-source counts of the latest successful runs of the client counted in the same local hour
@@ -74,7 +74,7 @@ export class InsightRepository {
     const shape = `${lookbackDays}:${runs}`;
     let batcher = this.histories.get(shape);
     if (!batcher) {
-      batcher = new StatementBatcher({ execute: (queries) => this.sameHourHistories(queries, lookbackDays, runs) });
+      batcher = new Batcher({ execute: (queries) => this.sameHourHistories(queries, lookbackDays, runs) });
       this.histories.set(shape, batcher);
     }
     return batcher.submit(query);

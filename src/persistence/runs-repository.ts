@@ -3,7 +3,7 @@ import { runNameBase } from '../runs/names.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
 import { parsedJson, relatedOf, RUN_COLUMNS, runListRowOf, runOf, type RunListRecord, type RunListRow, type RunRecord, type RunRelatedRecord } from './run-rows.js';
-import { StatementBatcher } from './statement-batcher.js';
+import { Batcher } from '../batcher.js';
 import {
   ALL_CLIENTS,
   countBreakdowns,
@@ -170,10 +170,10 @@ export function statusName(code: number): RunStatusName {
 
 /** Reads and creates runs. Run results are written by `RunWriter`, nowhere else. */
 export class RunsRepository {
-  private readonly creations: StatementBatcher<NewRun, CreatedRun | undefined>;
+  private readonly creations: Batcher<NewRun, CreatedRun | undefined>;
 
   constructor(private readonly db: Database) {
-    this.creations = new StatementBatcher({ execute: (inputs) => this.insertRuns(inputs) });
+    this.creations = new Batcher({ execute: (inputs) => this.insertRuns(inputs) });
   }
 
   /**

@@ -4,7 +4,7 @@ import type { MetricValues } from '../metrics/definitions.js';
 import { clampDetail } from '../runs/log-lines.js';
 import type { CountBreakdown } from '../sources/types.js';
 import { queryRows, type Database } from './db.js';
-import { StatementBatcher } from './statement-batcher.js';
+import { Batcher } from '../batcher.js';
 import { RUN_STATUS, type BreakdownDimension, type DetailLevel } from './schema.js';
 
 export interface DetailLine {
@@ -66,10 +66,10 @@ interface CompletionWrite {
  * reported on its own.
  */
 export class RunWriter {
-  private readonly completions: StatementBatcher<CompletionWrite, FinishOutcome>;
+  private readonly completions: Batcher<CompletionWrite, FinishOutcome>;
 
   constructor(private readonly db: Database) {
-    this.completions = new StatementBatcher({ execute: (writes) => this.writeCompletions(writes), key: (write) => String(write.jobLogId) });
+    this.completions = new Batcher({ execute: (writes) => this.writeCompletions(writes), key: (write) => String(write.jobLogId) });
   }
 
   /** pending → processing, with started_at when the work began; a no-op once the run has moved on. */

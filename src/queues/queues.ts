@@ -1,11 +1,14 @@
 import { FlowProducer, Queue, type QueueOptions, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { FlowQueue } from './flows.js';
 import { ALL_QUEUE_NAMES, QUEUE_NAMES, type QueueName } from './names.js';
 
 export interface QueueSet {
   queues: Record<QueueName, Queue>;
   flowProducer: FlowProducer;
+  /** Adds the count flows, coalescing concurrent ones. */
+  flows: FlowQueue;
   close(): Promise<void>;
 }
 
@@ -24,6 +27,7 @@ export function createQueueSet(connection: Redis, prefix: string, logger: Logger
   return {
     queues,
     flowProducer,
+    flows: new FlowQueue(flowProducer, { tracing: telemetry !== undefined }),
     async close() {
       await Promise.all([...Object.values(queues).map((queue) => queue.close()), flowProducer.close()]);
     },

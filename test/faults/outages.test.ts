@@ -64,7 +64,7 @@ describe('fault suite: outages', () => {
     const connection = createRedis(redis.url, 'worker');
     connection.on('error', () => undefined);
     const queueSet = createQueueSet(connection, harness.config.queue.prefix, pino({ level: 'silent' }));
-    const producer = new RunProducer({ config: harness.config, runs: harness.runs, writer: harness.writer, flowProducer: queueSet.flowProducer, logger: pino({ level: 'silent' }) });
+    const producer = new RunProducer({ config: harness.config, runs: harness.runs, writer: harness.writer, flows: queueSet.flows, logger: pino({ level: 'silent' }) });
     try {
       const before: string[] = [];
       for (let index = 0; index < 5; index++) before.push((await producer.enqueueRun({ trigger: 'manual' })).name);

@@ -53,7 +53,7 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}): Pr
   const runs = new RunsRepository(database.db);
   const insight = new InsightRepository(database.db);
   const writer = new RunWriter(database.db);
-  const producer = new RunProducer({ config, runs, writer, flowProducer: queueSet.flowProducer, logger });
+  const producer = new RunProducer({ config, runs, writer, flows: queueSet.flows, logger });
   const alerts: AlertEvent[] = [];
   const alertSink: AlertSink = {
     send(event) {

@@ -49,7 +49,7 @@ beforeAll(async () => {
     queue: { prefix: harness.config.queue.prefix },
   });
   queueSet = createQueueSet(harness.connection, config.queue.prefix, harness.logger, tracing.telemetry);
-  producer = new RunProducer({ config, runs: harness.runs, writer: harness.writer, flowProducer: queueSet.flowProducer, logger: harness.logger });
+  producer = new RunProducer({ config, runs: harness.runs, writer: harness.writer, flows: queueSet.flows, logger: harness.logger });
   workers = startFlowWorkers({ connection: harness.connection, prefix: config.queue.prefix, logger: harness.logger, telemetry: tracing.telemetry }, config, {
     writer: harness.writer,
     sources: createSources(config),

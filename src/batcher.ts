@@ -1,17 +1,18 @@
 /**
- * Coalesces concurrent calls into multi-row statements: under load, 20 workers finishing jobs
- * share one parse, plan and commit instead of paying for 20; a lone call goes out at once (on the
- * next turn of the event loop), so an idle system gets no added latency.
+ * Coalesces concurrent calls into one batch: a multi-row SQL statement, or one Redis MULTI for
+ * flows. Under load, 20 workers finishing jobs share one parse, plan and commit (or one round
+ * trip) instead of paying for 20; a lone call goes out at once (on the next turn of the event
+ * loop), so an idle system gets no added latency.
  *
  * Calls wait while `maxInFlight` batches run and then go out together, at most `maxBatchSize` at a
  * time. A failing batch is retried one call at a time, in order, so one bad call never fails the
  * others.
  */
-export interface StatementBatcherOptions<Item, Result> {
+export interface BatcherOptions<Item, Result> {
   /** Runs one batch; must return one result per item, in the same order. */
   execute(items: Item[]): Promise<Result[]>;
   /**
-   * Items with the same key never share a statement (one statement cannot change a row twice):
+   * Items with the same key never share a batch (one statement cannot change a row twice):
    * repeats run after the first, in the order they were submitted.
    */
   key?: (item: Item) => string;
@@ -25,14 +26,14 @@ interface Pending<Item, Result> {
   reject(error: unknown): void;
 }
 
-export class StatementBatcher<Item, Result> {
+export class Batcher<Item, Result> {
   private readonly queue: Pending<Item, Result>[] = [];
   private inFlight = 0;
   private flushScheduled = false;
   private readonly maxBatchSize: number;
   private readonly maxInFlight: number;
 
-  constructor(private readonly options: StatementBatcherOptions<Item, Result>) {
+  constructor(private readonly options: BatcherOptions<Item, Result>) {
     this.maxBatchSize = options.maxBatchSize ?? 100;
     this.maxInFlight = options.maxInFlight ?? 4;
   }
