@@ -112,9 +112,30 @@ export interface RunningRoles {
   stop(force?: boolean): Promise<void>;
 }
 
-/** Starts the requested roles on an open context. The web role is started by `src/http`. */
+/**
+ * Opens every pooled database connection and prepares on each the statements the roles' runs use
+ * (see DatabaseHandle.warmUp): producers (scheduler, web) create runs, workers store results and
+ * read the anomaly check's history.
+ */
+export async function warmUpRoles(database: DatabaseHandle, config: Pick<Config, 'insight'>, roles: readonly Role[]): Promise<void> {
+  const producing = roles.includes('scheduler') || roles.includes('web');
+  const working = roles.includes('worker');
+  if (!producing && !working) return;
+  await database.warmUp(async (db) => {
+    if (producing) await new RunsRepository(db).warmUp();
+    if (!working) return;
+    await new RunWriter(db).warmUp();
+    if (config.insight.anomalies.enabled) await new InsightRepository(db).warmUp({ lookbackDays: config.insight.anomalies.lookbackDays, runs: config.insight.anomalies.historyRuns });
+  });
+}
+
+/**
+ * Starts the requested roles on an open context, warmed up first so that their first runs are as
+ * fast as the later ones. The web role is started by `src/http`.
+ */
 export async function startRoles(app: AppContext, roles: readonly Role[]): Promise<RunningRoles> {
   const { config, logger, connection } = app;
+  await warmUpRoles(app.database, config, roles);
   const setup = { connection, prefix: config.queue.prefix, logger, telemetry: app.telemetry };
   const workers: WorkerGroup[] = [];
   if (roles.includes('worker')) {

@@ -80,6 +80,11 @@ export class InsightRepository {
     return batcher.submit(query);
   }
 
+  /** Prepares the history read of this shape on this repository's connection (see DatabaseHandle.warmUp). */
+  async warmUp(shape: Pick<SameHourHistoryQuery, 'lookbackDays' | 'runs'>): Promise<void> {
+    await this.sameHourHistories([], Math.trunc(shape.lookbackDays), Math.trunc(shape.runs));
+  }
+
   private async sameHourHistories(queries: SameHourHistoryQuery[], lookbackDays: number, runs: number): Promise<Record<string, number>[][]> {
     const input = queries.map((query, ord) => ({
       ord,

@@ -185,6 +185,11 @@ export class RunsRepository {
     return (await this.creations.submit(input)) ?? this.createRunAlone(input);
   }
 
+  /** Prepares run creation on this repository's connection, creating nothing (see RunWriter.warmUp). */
+  async warmUp(): Promise<void> {
+    await this.insertRuns([]);
+  }
+
   /** One statement for many runs; `undefined` for each run the unique indexes turned away. */
   private async insertRuns(inputs: NewRun[]): Promise<(CreatedRun | undefined)[]> {
     const rows = inputs.map((input, ord) => ({

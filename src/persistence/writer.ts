@@ -140,6 +140,14 @@ export class RunWriter {
     return row?.first ? 'finished' : 'already-finished';
   }
 
+  /**
+   * Prepares the completion on this writer's connection, with nothing to complete: the statement
+   * is planned and its triggers (statement triggers fire for no rows too) compiled.
+   */
+  async warmUp(): Promise<void> {
+    await this.writeCompletions([]);
+  }
+
   private async writeCompletions(writes: CompletionWrite[]): Promise<FinishOutcome[]> {
     const input = writes.map(({ jobLogId, result }) => ({
       id: jobLogId,
