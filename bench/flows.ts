@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import type { Sql } from 'postgres';
 import { parseConfig, type Config } from '../src/config/load.js';
 import { RunProducer } from '../src/flow/producer.js';
-import { warmUpRoles } from '../src/lifecycle/app.js';
+import { databasePoolSize, warmUpRoles } from '../src/lifecycle/app.js';
 import { openDatabase } from '../src/persistence/db.js';
 import { RunsRepository } from '../src/persistence/runs-repository.js';
 import { RunWriter } from '../src/persistence/writer.js';
@@ -64,14 +64,15 @@ export interface Driver {
 }
 
 /**
- * Enqueues as production does: RunProducer.enqueueRun, the one way runs start, from a producer
- * that runs for long (the web role), its connections warmed up as that role's are at start.
+ * Enqueues as production does: RunProducer.enqueueRun, the one way runs start, from a process
+ * that creates runs and nothing else (the scheduler role): its pool sized and warmed up as that
+ * role's is at start.
  */
 export async function productDriver(databaseUrl: string, connection: Redis, prefix: string): Promise<Driver> {
   const config = benchConfig(prefix);
   const logger = pino({ level: 'warn' });
-  const database = await openDatabase({ url: databaseUrl, dataDir: '/nonexistent', maxConnections: CONCURRENCY });
-  await warmUpRoles(database, config, ['web']);
+  const database = await openDatabase({ url: databaseUrl, dataDir: '/nonexistent', maxConnections: databasePoolSize({ web: false }) });
+  await warmUpRoles(database, config, ['scheduler']);
   const queueSet = createQueueSet(connection, prefix, logger);
   const runs = new RunsRepository(database.db);
   const producer = new RunProducer({ config, runs, writer: new RunWriter(database.db), flows: queueSet.flows, logger });

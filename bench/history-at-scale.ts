@@ -73,7 +73,7 @@ export function historyConfig(services: HistoryServices): Config {
 export async function benchHistoryAtScale(options: HistoryOptions): Promise<HistoryResult> {
   const scratch = await createScratchDatabase(options.postgresUrl);
   const config = historyConfig({ databaseUrl: scratch.url, redisUrl: options.redisUrl, prefix: `bench-${randomBytes(4).toString('hex')}` });
-  const app = await openApp(config, pino({ level: 'warn' }), { migrate: true, redisRole: 'producer' });
+  const app = await openApp(config, pino({ level: 'warn' }), { migrate: true, redisRole: 'producer', web: true });
   try {
     const started = performance.now();
     await seed(app.database.db, options.runs, options.detailsPerRun, options.log);

@@ -9,7 +9,7 @@ import { openApp } from '../src/lifecycle/app.js';
 import { historyConfig, type HistoryServices } from './history-at-scale.js';
 
 const config = historyConfig(JSON.parse(process.argv[2] ?? '{}') as HistoryServices);
-const app = await openApp(config, pino({ level: 'warn' }), { migrate: false, redisRole: 'producer' });
+const app = await openApp(config, pino({ level: 'warn' }), { migrate: false, redisRole: 'producer', web: true });
 const web = await startWebServer(app);
 process.once('SIGTERM', () => {
   void web

@@ -34,7 +34,7 @@ export function registerStartCommandsWith(starters: RoleStarters): CommandRegist
         const config = cli.loadConfig();
         const logger = cli.createLogger(config, true);
         const tracing = await startTracing({ endpoint: config.otlpEndpoint });
-        const app = await openApp(config, logger, { migrate: true, redisRole: 'worker', telemetry: tracing?.telemetry });
+        const app = await openApp(config, logger, { migrate: true, redisRole: 'worker', telemetry: tracing?.telemetry, web: roles.includes('web') });
         let running;
         let web: { url: string; close(): Promise<void> } | undefined;
         let metricsServer: { url: string; close(): Promise<void> } | undefined;
