@@ -128,6 +128,7 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
     } catch (error) {
       if (!(error instanceof MissingCountError || error instanceof LimitExceededError)) {
         if (isFinalAttempt(job, error)) await failRun(deps, data, `could not store the result: ${(deps.redact ?? String)(errorMessage(error))}`, { sources });
+        else logger.warn({ err: error, attempt: job.attemptsMade + 1 }, 'could not store the result; will retry');
         throw error;
       }
       const outcome = await deps.writer.failRun(data.runId, error.message, [{ level: 'error', message: `Run failed: ${error.describe()}` }], { startedAt: firstFetchStart(values), sources });
