@@ -123,6 +123,10 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
           await deps.alerts.send({ kind: 'near-limit', runName: data.runName, client: data.client, businessDate: data.businessDate, total: result.total, limit: data.limit, percent });
         }
         await deps.afterSuccess?.({ runId: data.runId, runName: data.runName, client: data.client, businessDate: data.businessDate, counts: result.counts });
+      } else {
+        // Finished before (failed by the sweeper meanwhile, or a result already stored): it keeps
+        // its outcome, and the counts its sources returned, as a failed run does.
+        await deps.writer.recordSourceCounts(data.runId, sources);
       }
       return { total: result.total };
     } catch (error) {

@@ -49,7 +49,7 @@ describe('stuck-run sweeper', () => {
     expect(await sweep(later)).toEqual([]);
   });
 
-  it('a swept run that a worker later processes stays error and stores no total', async () => {
+  it('a swept run that a worker later processes stays error, stores no total, and keeps its sources’ counts', async () => {
     const run = await harness.producer.enqueueRun({ trigger: 'manual' });
     await sweep(new Date(Date.now() + 120_000));
     harness.startWorkers([scriptedSource('SPA', [1]), scriptedSource('UPCTM', [2])]);
@@ -60,6 +60,12 @@ describe('stuck-run sweeper', () => {
       return current === 'completed' || current === 'failed' ? current : undefined;
     });
     expect(state).toBe('completed');
-    expect((await harness.runs.getDetail(run.name))?.total).toBeUndefined();
+    const detail = await harness.runs.getDetail(run.name);
+    expect(detail?.total).toBeUndefined();
+    expect(detail?.run.status).toBe(RUN_STATUS.error);
+    expect(detail?.counts.map((row) => [row.source, row.count])).toEqual([
+      ['SPA', 1],
+      ['UPCTM', 2],
+    ]);
   });
 });
