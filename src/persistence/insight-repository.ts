@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { Batcher } from '../batcher.js';
 import type { Anomaly } from '../insight/anomaly.js';
 import { SECONDS_PER_DAY } from '../insight/calendar.js';
 import type { DayCurve } from '../insight/forecast.js';
@@ -6,7 +7,6 @@ import type { DailyFigure } from '../insight/trends.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
 import { parsedJson } from './run-rows.js';
-import { Batcher } from '../batcher.js';
 import type { AnomalyRow, BreakdownDimension } from './schema.js';
 
 export interface SameHourHistoryQuery {

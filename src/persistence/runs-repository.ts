@@ -1,9 +1,9 @@
 import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { Batcher } from '../batcher.js';
 import { runNameBase } from '../runs/names.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
 import { parsedJson, relatedOf, RUN_COLUMNS, runListRowOf, runOf, type RunListRecord, type RunListRow, type RunRecord, type RunRelatedRecord } from './run-rows.js';
-import { Batcher } from '../batcher.js';
 import {
   ALL_CLIENTS,
   countBreakdowns,

@@ -3,8 +3,8 @@ import type { AggregatedMetric } from '../metrics/aggregate.js';
 import type { MetricValues } from '../metrics/definitions.js';
 import { clampDetail } from '../runs/log-lines.js';
 import type { CountBreakdown } from '../sources/types.js';
-import { queryRows, type Database } from './db.js';
 import { Batcher } from '../batcher.js';
+import { queryRows, type Database } from './db.js';
 import { RUN_STATUS, type BreakdownDimension, type DetailLevel } from './schema.js';
 
 export interface DetailLine {
@@ -89,8 +89,9 @@ export class RunWriter {
   }
 
   /**
-   * Stores counts of a run that failed elsewhere (a source answered after another one failed the
-   * run). A source already stored keeps its first count: each source is stored once per run.
+   * Stores counts of a run whose outcome was written without them: a source answered after
+   * another one failed the run, or the run was finished meanwhile (the sweeper failed it). A
+   * source already stored keeps its first count: each source is stored once per run.
    */
   async recordSourceCounts(jobLogId: number, records: SourceCountRecord[]): Promise<void> {
     if (records.length === 0) return;
@@ -262,6 +263,7 @@ function insertLines(rows: SQL): SQL {
         order by job_log_id, part, at, ord
       )`;
 }
+
 /** Detail lines as JSON objects, clamped, as the statements below read them. */
 function lineRows(lines: DetailLine[]) {
   return lines.map((line) => ({ level: line.level, source: line.source ?? null, message: clampDetail(line.message) }));
