@@ -149,10 +149,11 @@ describe('RunWriter', () => {
     const outcomes = await Promise.all(
       created.map(({ run }) => {
         const queuedAt = run.createdAt.getTime();
-        // UPCTM answered first; SPA's worker clock runs a minute behind the database's.
+        // Listed in another order than they came in; SPA's worker clock runs a minute behind the
+        // database's, so its count is dated when the run was queued, before UPCTM's.
         const sources = [
-          { source: 'SPA', count: run.id, durationMs: 3, line: `SPA counted ${run.id}`, fetchedAt: queuedAt - 60_000 },
           { source: 'UPCTM', count: 2 * run.id, durationMs: 3, line: `UPCTM counted ${run.id}`, fetchedAt: queuedAt + 1 },
+          { source: 'SPA', count: run.id, durationMs: 3, line: `SPA counted ${run.id}`, fetchedAt: queuedAt - 60_000 },
         ];
         return writer.completeRun(run.id, { total: 3 * run.id, limit: 10 ** 9, counts: { SPA: run.id, UPCTM: 2 * run.id }, client: 'default', businessDate: '2025-12-15', message: 'ok', lines: [{ level: 'info', message: 'total' }], sources });
       }),
