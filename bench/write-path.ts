@@ -1,9 +1,10 @@
 /**
  * The writes on one run's path from enqueue to stored, timed one run at a time, each after an idle
  * spell as in the paced latency figure: the product's two (the pending run row before it is
- * queued, the result with the sources' counts) next to the raw flow's one transaction. Both flows make the same BullMQ hops, so at a rate without backlog the product's
- * extra latency is about the difference between these two sums: this part says where the latency
- * gap comes from, in the same run.
+ * queued, the result with the sources' counts) next to the raw flow's one transaction. Both flows
+ * make the same BullMQ hops, so at a rate without backlog the product's extra latency is about the
+ * difference between these two sums: this part says where the latency gap comes from, in the same
+ * run.
  */
 import postgres from 'postgres';
 import { formatCount } from '../src/format.js';

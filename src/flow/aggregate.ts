@@ -29,7 +29,7 @@ export function aggregate(expectedSources: readonly string[], fetched: readonly 
   for (const source of expectedSources) {
     const count = bySource.get(source);
     if (count === undefined) throw new MissingCountError(source, 'its fetch job returned no count');
-    if (!Number.isSafeInteger(count) || count < 0) throw new MissingCountError(source, `count ${String(count)} is not a non-negative integer`);
+    if (!isValidCount(count)) throw new MissingCountError(source, `count ${String(count)} is not a non-negative integer`);
     counts[source] = count;
     total += count;
   }
@@ -59,5 +59,9 @@ export function storableCounts(expectedSources: readonly string[], fetched: read
 function isStorable(value: unknown): value is SourceCountRecord {
   if (!isFetchedCount(value)) return false;
   const record = value as Partial<SourceCountRecord>;
-  return Number.isSafeInteger(value.count) && value.count >= 0 && typeof record.line === 'string' && typeof record.durationMs === 'number' && Number.isFinite(record.durationMs);
+  return isValidCount(value.count) && typeof record.line === 'string' && typeof record.durationMs === 'number' && Number.isFinite(record.durationMs);
+}
+
+function isValidCount(count: number): boolean {
+  return Number.isSafeInteger(count) && count >= 0;
 }

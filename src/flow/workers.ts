@@ -33,11 +33,13 @@ function watch(worker: Worker, logger: Logger): Worker {
   return worker;
 }
 
-function group(workers: Worker[]): WorkerGroup {
+/** `settle`: work the workers started outside their jobs (event handlers), awaited once they are closed. */
+function group(workers: Worker[], settle: () => Promise<unknown> = () => Promise.resolve()): WorkerGroup {
   return {
     workers,
     async close(force = false) {
       await Promise.all(workers.map((worker) => worker.close(force)));
+      await settle();
     },
   };
 }
@@ -66,14 +68,7 @@ export function startFlowWorkers(setup: WorkerSetup, config: Pick<Config, 'queue
   aggregate.on('failed', (job: Job<AggregateJobData> | undefined) => {
     if (job?.deferredFailure) follow(storeAnsweredCounts(deps, job));
   });
-  const workers = group([watch(fetch, logger), watch(aggregate, logger)]);
-  return {
-    workers: workers.workers,
-    async close(force = false) {
-      await workers.close(force);
-      await Promise.all(followUps);
-    },
-  };
+  return group([watch(fetch, logger), watch(aggregate, logger)], () => Promise.all(followUps));
 }
 
 /**

@@ -6,7 +6,6 @@ import { ALL_QUEUE_NAMES, QUEUE_NAMES, type QueueName } from './names.js';
 
 export interface QueueSet {
   queues: Record<QueueName, Queue>;
-  flowProducer: FlowProducer;
   /** Adds the count flows, coalescing concurrent ones. */
   flows: FlowQueue;
   close(): Promise<void>;
@@ -26,7 +25,6 @@ export function createQueueSet(connection: Redis, prefix: string, logger: Logger
   flowProducer.on('error', (error) => logger.error({ err: error }, 'flow producer error'));
   return {
     queues,
-    flowProducer,
     flows: new FlowQueue(flowProducer, { tracing: telemetry !== undefined }),
     async close() {
       await Promise.all([...Object.values(queues).map((queue) => queue.close()), flowProducer.close()]);
