@@ -21,5 +21,5 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-ENTRYPOINT ["node", "--enable-source-maps", "dist/workers/cli.js"]
+ENTRYPOINT ["node", "--enable-source-maps", "--max-semi-space-size=8", "dist/workers/cli.js"]
 CMD ["start", "--role", "all"]

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { parseConfig, type Config } from '../src/config/load.js';
 import { encodeCursor } from '../src/http/run-query.js';
 import { openApp, type AppContext } from '../src/lifecycle/app.js';
+import { NODE_FLAGS } from '../src/lifecycle/node-flags.js';
 import { queryRows, type Database } from '../src/persistence/db.js';
 import { startBenchChild } from './processes.js';
 import { deleteQueueKeys } from './queue-keys.js';
@@ -166,7 +167,7 @@ function dashboardCalls(app: AppContext, subjects: Subjects) {
 
 /** The web role in its own process; stopped (and its in-flight requests finished) before the database goes. */
 async function startWebChild(request: HistoryServices): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = startBenchChild('web-child', request);
+  const child = startBenchChild('web-child', request, NODE_FLAGS);
   for await (const line of child.lines) {
     const { url } = JSON.parse(line) as { url: string };
     return {

@@ -72,24 +72,36 @@ const heap: Record<string, number> = {};
 /**
  * RSS and heap in use after a full collection: what the worker keeps. Read without one, RSS is
  * wherever the heap's sawtooth happens to be (140 to 190 MB for the same code), which hides growth
- * or invents it. Even after one, RSS moves by up to 10 MB between reads of a steady worker (V8 and
- * malloc keep freed pages), so the heap in use is what shows a leak.
+ * or invents it. V8 hands the pages a collection freed back to the system on background threads,
+ * so RSS read at once still holds some of them (up to 30 MB more, seen here): it is read until it
+ * stops falling. The heap in use is what shows a leak.
  */
-function recordRetained(checkpoint: string): void {
+async function recordRetained(checkpoint: string): Promise<void> {
   (globalThis as { gc?: () => void }).gc?.();
-  const usage = process.memoryUsage();
-  rss[checkpoint] = usage.rss;
-  heap[checkpoint] = usage.heapUsed;
+  heap[checkpoint] = process.memoryUsage().heapUsed;
+  let settled = process.memoryUsage.rss();
+  for (let read = 0; read < RSS_SETTLE_READS; read++) {
+    await new Promise((resolve) => setTimeout(resolve, RSS_SETTLE_INTERVAL_MS));
+    const now = process.memoryUsage.rss();
+    if (now > settled - RSS_SETTLED_BYTES) break;
+    settled = now;
+  }
+  rss[checkpoint] = settled;
 }
 
-recordRetained('before');
+/** RSS has settled once a read 10 ms after the last is down less than 256 KB; at most half a second. */
+const RSS_SETTLE_INTERVAL_MS = 10;
+const RSS_SETTLE_READS = 50;
+const RSS_SETTLED_BYTES = 256 * 1024;
+
+await recordRetained('before');
 const cpuAtReady = await readCpuTimes(connection);
 process.stdout.write('ready\n');
 
 const checkpoints = [...request.checkpoints];
 for (;;) {
   const stored = await storedCount(sql, request.mode);
-  while (checkpoints.length > 0 && stored >= (checkpoints[0] ?? Infinity)) recordRetained(`after ${checkpoints.shift()}`);
+  while (checkpoints.length > 0 && stored >= (checkpoints[0] ?? Infinity)) await recordRetained(`after ${checkpoints.shift()}`);
   if (stored >= request.runs) break;
   await new Promise((resolve) => setTimeout(resolve, 20));
 }

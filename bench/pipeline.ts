@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
+import { NODE_FLAGS } from '../src/lifecycle/node-flags.js';
 import { openDatabase } from '../src/persistence/db.js';
 import { CONCURRENCY, productDriver, RAW_SCHEMA, rawDriver, storedLatencies, type Driver, type Mode } from './flows.js';
 import { processCpuMs } from './cpu-usage.js';
@@ -95,7 +96,7 @@ export async function repetition(settings: PipelineSettings, request: Repetition
 }
 
 function startWorker(request: WorkerRequest): { ready: Promise<void>; report: Promise<WorkerReport> } {
-  const child = startBenchChild('pipeline-child', request, ['--expose-gc']);
+  const child = startBenchChild('pipeline-child', request, ['--expose-gc', ...NODE_FLAGS]);
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const report = (async () => {
