@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env node
 import { runCli } from '../src/cli/program.js';
 import { registerUserCommands } from '../src/cli/commands/user.js';
 import { readSecretsFromTerminal } from '../src/cli/terminal.js';

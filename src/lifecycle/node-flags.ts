@@ -1,7 +1,8 @@
 /**
- * Node flags every jobtally process is started with: the Dockerfile's entrypoint, `npm start` and
- * the CLI's shebang carry them (a test keeps the three in step), and the bench starts its worker
- * and web processes with them, so it measures what runs in production.
+ * Node flags jobtally's services start with: the Dockerfile's entrypoint and `npm start` carry them
+ * (a test keeps both in step), and the bench starts its worker and web processes with them, so it
+ * measures what runs in production. The CLI's shebang stays plain `node`: `env -S`, which a flag
+ * there needs, is missing from BusyBox.
  *
  * `--max-semi-space-size=8`: V8 grows each of its two young-generation semi-spaces to 16 MB on a
  * busy process and keeps them, 32 MB of RSS for objects that live a few milliseconds. At 8 MB a
