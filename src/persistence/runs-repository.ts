@@ -294,8 +294,22 @@ export class RunsRepository {
           from totals where job_log_id = ${run.id}) as total,
         (select coalesce(json_agg(json_build_object('name', name, 'status', status, 'createdAt', created_at) order by created_at), '[]')
           from job_logs where retried_from = ${run.name}) as retries,
-        (select coalesce(json_agg(json_build_object('jobLogId', job_log_id, 'source', source, 'metric', metric, 'rule', rule, 'value', value) order by source nulls first, metric), '[]')
-          from run_metrics where job_log_id = ${run.id}) as metrics`,
+        (select coalesce(json_agg(json_build_object('jobLogId', ${run.id}::int, 'source', source, 'metric', metric, 'rule', rule, 'value', value) order by source nulls first, metric), '[]')
+          from (
+            select source, metric, rule, value from run_metrics where job_log_id = ${run.id}
+            union all
+            -- The metrics other rows hold (DERIVED_SOURCE_METRICS, DERIVED_RUN_METRICS), unless stored as rows before.
+            select c.source, derived.metric, null, derived.value
+            from source_counts c
+            cross join lateral (values ('job_executions', c.count::float8), ('fetch_duration_ms', c.duration_ms::float8)) as derived(metric, value)
+            where c.job_log_id = ${run.id}
+              and not exists (select 1 from run_metrics m where m.job_log_id = c.job_log_id and m.source = c.source and m.metric = derived.metric)
+            union all
+            select null, 'job_executions', 'sum', t.total::float8
+            from totals t
+            where t.job_log_id = ${run.id}
+              and not exists (select 1 from run_metrics m where m.job_log_id = t.job_log_id and m.source is null and m.metric = 'job_executions')
+          ) as metric) as metrics`,
     );
     if (!related) throw new Error(`run ${run.name}: its detail query returned no row`);
     return { run, ...relatedOf(related) };

@@ -125,7 +125,8 @@ export const countBreakdowns = pgTable(
 
 /**
  * Run metrics: a row per source and metric as each source is counted (`source` set), and a row per
- * metric for the run once it succeeded (`source` null, with the rule that joined the sources).
+ * metric for the run once it succeeded (`source` null, with the rule that joined the sources),
+ * except the metrics other rows already hold (`DERIVED_SOURCE_METRICS`, `DERIVED_RUN_METRICS`).
  */
 export const runMetrics = pgTable(
   'run_metrics',
@@ -146,6 +147,16 @@ export const runMetrics = pgTable(
     check('run_metrics_rule_on_run_rows', sql`(${table.source} is null) = (${table.rule} is not null)`),
   ],
 );
+
+/**
+ * Metrics that get no run_metrics row, because the run's other rows hold them: a source's job
+ * executions and fetch time are its source_counts row's `count` and `duration_ms`, and a run's job
+ * executions (always summed) are its total. Six of a run's metric rows were these; reads put them
+ * back (RunsRepository.detailOf). Rows stored before, and archives made then, keep theirs, and
+ * reads prefer them.
+ */
+export const DERIVED_SOURCE_METRICS: readonly MetricName[] = ['job_executions', 'fetch_duration_ms'];
+export const DERIVED_RUN_METRICS: readonly MetricName[] = ['job_executions'];
 
 export const totals = pgTable(
   'totals',

@@ -1,11 +1,11 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { AggregatedMetric } from '../metrics/aggregate.js';
-import type { MetricValues } from '../metrics/definitions.js';
+import type { MetricName, MetricValues } from '../metrics/definitions.js';
 import { clampDetail } from '../runs/log-lines.js';
 import type { CountBreakdown } from '../sources/types.js';
 import { Batcher } from '../batcher.js';
 import { queryRows, type Database } from './db.js';
-import { RUN_STATUS, type BreakdownDimension, type DetailLevel } from './schema.js';
+import { DERIVED_RUN_METRICS, DERIVED_SOURCE_METRICS, RUN_STATUS, type BreakdownDimension, type DetailLevel } from './schema.js';
 
 export interface DetailLine {
   level: DetailLevel;
@@ -160,7 +160,7 @@ export class RunWriter {
       message: result.message,
       started_at: result.startedAt?.toISOString() ?? null,
       lines: lineRows(result.lines),
-      metrics: result.metrics ?? [],
+      metrics: (result.metrics ?? []).filter((metric) => !DERIVED_RUN_METRICS.includes(metric.metric)),
     }));
     const sources = writes.flatMap(({ jobLogId, result }) => (result.sources ?? []).map((record) => ({ jobLogId, record })));
     const rows = await queryRows<{ id: number }>(
@@ -295,9 +295,11 @@ const DIMENSION_OF: Record<keyof CountBreakdown, BreakdownDimension> = {
   flags: 'flag',
 };
 
-/** One source's metrics as rows; a source's value has no rule of its own. */
+/** One source's metrics as rows, but those its count row holds; a source's value has no rule of its own. */
 function sourceMetricRows(values: MetricValues | undefined): { metric: string; value: number }[] {
-  return Object.entries(values ?? {}).flatMap(([metric, value]) => (value === undefined ? [] : [{ metric, value }]));
+  return (Object.entries(values ?? {}) as [MetricName, number | undefined][]).flatMap(([metric, value]) =>
+    value === undefined || DERIVED_SOURCE_METRICS.includes(metric) ? [] : [{ metric, value }],
+  );
 }
 
 function breakdownRows(breakdown: CountBreakdown | undefined): BreakdownRow[] {

@@ -1,5 +1,6 @@
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUN_STATUS } from '../../src/persistence/schema.js';
+import { RUN_STATUS, runMetrics } from '../../src/persistence/schema.js';
 import { createHarness, runOnce, type Harness } from '../support/harness.js';
 import { ControlmSimulator, simulatedJobs } from '../support/sim-controlm.js';
 import { scriptedSource, type ScriptedSource } from '../support/sources.js';
@@ -50,6 +51,31 @@ describe('run metrics through the flow', () => {
       ['UPCTM', 'fetch_duration_ms', null, upctmTime],
       ['UPCTM', 'job_executions', null, 500],
     ]);
+  });
+
+  it('stores no rows for the metrics a source’s count and the run’s total hold, and reads rows stored before once', async () => {
+    upctm.script([500]);
+    const { run, metrics } = await runOnce(harness);
+    const storedRows = async () =>
+      rowsOf(
+        await harness.database.db
+          .select()
+          .from(runMetrics)
+          .where(eq(runMetrics.jobLogId, run.id))
+          .orderBy(sql`${runMetrics.source} nulls first`, runMetrics.metric),
+      );
+    expect(await storedRows()).toEqual([
+      [null, 'failed', 'max', 20],
+      [null, 'fetch_duration_ms', 'last', metrics.find((row) => row.source === 'UPCTM' && row.metric === 'fetch_duration_ms')?.value],
+      [null, 'ordered_not_running', 'sum', 20],
+      ['SPA', 'failed', null, 20],
+      ['SPA', 'ordered_not_running', null, 20],
+    ]);
+    // As an earlier jobtally stored them, a row for every metric: each is still read once.
+    const derived = metrics.filter((row) => (row.source !== null && row.metric !== 'failed' && row.metric !== 'ordered_not_running') || (row.source === null && row.metric === 'job_executions'));
+    expect(derived).toHaveLength(5);
+    await harness.database.db.insert(runMetrics).values(derived.map(({ source, metric, rule, value }) => ({ jobLogId: run.id, source, metric, rule, value })));
+    expect((await harness.runs.getDetail(run.name))?.metrics).toEqual(metrics);
   });
 
   it('ignores a metric value a source got wrong without failing the count', async () => {
@@ -116,7 +142,9 @@ describe('run metrics through the flow', () => {
         [null, 'failed', 'sum', 10 + index],
         [null, 'job_executions', 'sum', 100 + index],
         ['SPA', 'failed', null, 10 + index],
+        ['SPA', 'fetch_duration_ms', null, 1],
         ['SPA', 'job_executions', null, index],
+        ['UPCTM', 'fetch_duration_ms', null, 1],
         ['UPCTM', 'job_executions', null, 100],
       ]);
     }

@@ -330,6 +330,7 @@ describe('hand-mapped run reads', () => {
     expect(detail.total).toEqual((await database.db.select().from(schema.totals).where(eq(schema.totals.jobLogId, created.id)))[0]);
     expect(detail.metrics).toEqual([
       { jobLogId: created.id, source: null, metric: 'job_executions', rule: 'sum', value: 1234 },
+      { jobLogId: created.id, source: 'SPA', metric: 'fetch_duration_ms', rule: null, value: 12 },
       { jobLogId: created.id, source: 'SPA', metric: 'job_executions', rule: null, value: 1234 },
     ]);
     expect(detail.retries).toEqual([{ name: retry.name, status: 0, createdAt: retry.createdAt }]);

@@ -92,9 +92,13 @@ describe('purge and restore', () => {
     const detail = await runs.getDetail('20250101000000_7');
     expect(detail?.details.map((line) => line.message)).toEqual(['SPA: 20,000 job executions in 12 ms', 'Run succeeded']);
     expect(detail?.total?.total).toBe(20_000);
+    // Job executions and fetch time come back with the source's count and the run's total.
     expect(detail?.metrics.map((row) => [row.source, row.metric, row.rule, row.value])).toEqual([
       [null, 'failed', 'sum', 3],
+      [null, 'job_executions', 'sum', 20_000],
       ['SPA', 'failed', null, 3],
+      ['SPA', 'fetch_duration_ms', null, 12],
+      ['SPA', 'job_executions', null, 20_000],
     ]);
     expect(await restoreArchive(database.db, path.join(archiveDir, file ?? ''), 5000)).toEqual({ restored: 0, skipped: OLD_RUNS });
   }, 180_000);
