@@ -151,9 +151,9 @@ export const runMetrics = pgTable(
 /**
  * Metrics that get no run_metrics row, because the run's other rows hold them: a source's job
  * executions and fetch time are its source_counts row's `count` and `duration_ms`, and a run's job
- * executions (always summed) are its total. Six of a run's metric rows were these; reads put them
- * back (RunsRepository.detailOf). Rows stored before, and archives made then, keep theirs, and
- * reads prefer them.
+ * executions (always summed) are its total: five of the six metric rows of a run with two plain
+ * sources. Reads put them back (RunsRepository.detailOf). Rows stored before, and archives made
+ * then, keep theirs, and reads prefer them.
  */
 export const DERIVED_SOURCE_METRICS: readonly MetricName[] = ['job_executions', 'fetch_duration_ms'];
 export const DERIVED_RUN_METRICS: readonly MetricName[] = ['job_executions'];
