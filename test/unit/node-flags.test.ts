@@ -4,7 +4,7 @@ import { NODE_FLAGS } from '../../src/lifecycle/node-flags.js';
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
 
-/** The node arguments before the script in each way jobtally starts, as written there. */
+/** The node command line of each way jobtally's services start, as written there. */
 const launches = {
   'Dockerfile ENTRYPOINT': () => JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(read('Dockerfile'))?.[1] ?? '[]') as string[],
   'npm start': () => ((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start ?? '').split(' '),
