@@ -75,7 +75,8 @@ async function openPostgres(url: string, maxConnections: number): Promise<Databa
   // process. Every structured value here travels as jsonb, so array types are never needed.
   const clientOptions = { max: maxConnections, onnotice: () => undefined, connect_timeout: 10, fetch_types: false } as const;
   const client = postgres(url, clientOptions);
-  const db = drizzle(withPreparedStatements(client), { schema }) as unknown as Database;
+  const databaseOver = (connection: Sql) => drizzle(withPreparedStatements(connection), { schema }) as unknown as Database;
+  const db = databaseOver(client);
   return {
     db,
     kind: 'postgres',
@@ -101,8 +102,7 @@ async function openPostgres(url: string, maxConnections: number): Promise<Databa
       const connections = await Promise.all(Array.from({ length: opened }, () => client.reserve()));
       try {
         // A reserved connection's client carries no options; drizzle reads the pool's type parsers there.
-        const onConnection = (connection: Sql) => drizzle(withPreparedStatements(Object.assign(connection, { options: client.options })), { schema }) as unknown as Database;
-        await Promise.all(connections.map((connection) => work(onConnection(connection))));
+        await Promise.all(connections.map((connection) => work(databaseOver(Object.assign(connection, { options: client.options })))));
       } finally {
         for (const connection of connections) connection.release();
       }
@@ -122,7 +122,7 @@ async function openPostgres(url: string, maxConnections: number): Promise<Databa
  * statement texts are a bounded set: batches travel as one JSON parameter, values are parameters
  * (and the few integers written into a text come from small fixed sets).
  */
-function withPreparedStatements<Client extends Sql>(client: Client): Client {
+function withPreparedStatements(client: Sql): Sql {
   // simple: false as well, an option postgres.js's types leave out: it otherwise sends a query
   // without parameters as a simple query, which is parsed and planned every time, never prepared.
   const PREPARED = { prepare: true, simple: false } as UnsafeQueryOptions;
