@@ -173,7 +173,9 @@ export class RunsRepository {
   private readonly creations: Batcher<NewRun, CreatedRun | undefined>;
 
   constructor(private readonly db: Database) {
-    this.creations = new Batcher({ execute: (inputs) => this.insertRuns(inputs) });
+    // One creation at a time: runs of one second share their name counter's row, so a second
+    // statement in flight would only wait for the first one's commit (see RunWriter's completions).
+    this.creations = new Batcher({ execute: (inputs) => this.insertRuns(inputs), maxInFlight: 1 });
   }
 
   /**

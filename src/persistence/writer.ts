@@ -69,7 +69,11 @@ export class RunWriter {
   private readonly completions: Batcher<CompletionWrite, FinishOutcome>;
 
   constructor(private readonly db: Database) {
-    this.completions = new Batcher({ execute: (writes) => this.writeCompletions(writes), key: (write) => String(write.jobLogId) });
+    // One completion at a time: every completion updates the same rows (its date's daily figure over
+    // all clients, its status count shard), so a second statement in flight only waits on the
+    // first one's row locks until it commits, and then commits alone. Held back here instead, it
+    // joins the next batch and shares its commit.
+    this.completions = new Batcher({ execute: (writes) => this.writeCompletions(writes), key: (write) => String(write.jobLogId), maxInFlight: 1 });
   }
 
   /** pending → processing, with started_at when the work began; a no-op once the run has moved on. */
