@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { Batcher } from '../batcher.js';
+import { RUN_METRICS } from '../metrics/definitions.js';
 import { runNameBase } from '../runs/names.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
@@ -7,6 +8,8 @@ import { parsedJson, relatedOf, RUN_COLUMNS, runListRowOf, runOf, type RunListRe
 import {
   ALL_CLIENTS,
   countBreakdowns,
+  DERIVED_RUN_METRIC,
+  DERIVED_SOURCE_METRIC_COLUMNS,
   jobLogs,
   RUN_STATUS,
   RUN_STATUS_NAMES,
@@ -137,6 +140,12 @@ export interface RunDetail {
 export type StatusCounts = Record<RunStatusName, number>;
 
 const MAX_NAME_ATTEMPTS = 50;
+
+/** `(metric, value)` rows of a source_counts row `c` for the metrics it holds, for a VALUES list. */
+const DERIVED_SOURCE_METRIC_VALUES = sql.join(
+  Object.entries(DERIVED_SOURCE_METRIC_COLUMNS).map(([metric, column]) => sql`(${metric}::text, c.${sql.identifier(column)}::float8)`),
+  sql`, `,
+);
 
 /**
  * Rows the run list reads, written into the statement text, for lists not filtered on a column
@@ -300,17 +309,17 @@ export class RunsRepository {
           from (
             select source, metric, rule, value from run_metrics where job_log_id = ${run.id}
             union all
-            -- The metrics other rows hold (DERIVED_SOURCE_METRICS, DERIVED_RUN_METRICS), unless stored as rows before.
+            -- The metrics other rows hold, unless stored as rows before.
             select c.source, derived.metric, null, derived.value
             from source_counts c
-            cross join lateral (values ('job_executions', c.count::float8), ('fetch_duration_ms', c.duration_ms::float8)) as derived(metric, value)
+            cross join lateral (values ${DERIVED_SOURCE_METRIC_VALUES}) as derived(metric, value)
             where c.job_log_id = ${run.id}
               and not exists (select 1 from run_metrics m where m.job_log_id = c.job_log_id and m.source = c.source and m.metric = derived.metric)
             union all
-            select null, 'job_executions', 'sum', t.total::float8
+            select null, ${DERIVED_RUN_METRIC}::text, ${RUN_METRICS[DERIVED_RUN_METRIC].rule}::text, t.total::float8
             from totals t
             where t.job_log_id = ${run.id}
-              and not exists (select 1 from run_metrics m where m.job_log_id = t.job_log_id and m.source is null and m.metric = 'job_executions')
+              and not exists (select 1 from run_metrics m where m.job_log_id = t.job_log_id and m.source is null and m.metric = ${DERIVED_RUN_METRIC})
           ) as metric) as metrics`,
     );
     if (!related) throw new Error(`run ${run.name}: its detail query returned no row`);

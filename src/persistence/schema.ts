@@ -17,7 +17,7 @@ import {
   varchar,
 } from 'drizzle-orm/pg-core';
 import type { AnomalyKind } from '../insight/anomaly.js';
-import type { MetricName, MetricRule } from '../metrics/definitions.js';
+import { LICENSE_METRIC, type MetricName, type MetricRule } from '../metrics/definitions.js';
 import type { CountBreakdown } from '../sources/types.js';
 
 export const RUN_STATUS = { pending: 0, processing: 1, error: 2, success: 3 } as const;
@@ -151,12 +151,13 @@ export const runMetrics = pgTable(
 /**
  * Metrics that get no run_metrics row, because the run's other rows hold them: a source's job
  * executions and fetch time are its source_counts row's `count` and `duration_ms`, and a run's job
- * executions (always summed) are its total: five of the six metric rows of a run with two plain
+ * executions (its rule is fixed) are its total: five of the six metric rows of a run with two plain
  * sources. Reads put them back (RunsRepository.detailOf). Rows stored before, and archives made
  * then, keep theirs, and reads prefer them.
  */
-export const DERIVED_SOURCE_METRICS: readonly MetricName[] = ['job_executions', 'fetch_duration_ms'];
-export const DERIVED_RUN_METRICS: readonly MetricName[] = ['job_executions'];
+export const DERIVED_SOURCE_METRIC_COLUMNS = { job_executions: 'count', fetch_duration_ms: 'duration_ms' } as const satisfies Partial<Record<MetricName, string>>;
+export const DERIVED_SOURCE_METRICS = Object.keys(DERIVED_SOURCE_METRIC_COLUMNS) as readonly MetricName[];
+export const DERIVED_RUN_METRIC = LICENSE_METRIC;
 
 export const totals = pgTable(
   'totals',

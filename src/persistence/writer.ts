@@ -5,7 +5,7 @@ import { clampDetail } from '../runs/log-lines.js';
 import type { CountBreakdown } from '../sources/types.js';
 import { Batcher } from '../batcher.js';
 import { queryRows, type Database } from './db.js';
-import { DERIVED_RUN_METRICS, DERIVED_SOURCE_METRICS, RUN_STATUS, type BreakdownDimension, type DetailLevel } from './schema.js';
+import { DERIVED_RUN_METRIC, DERIVED_SOURCE_METRICS, RUN_STATUS, type BreakdownDimension, type DetailLevel } from './schema.js';
 
 export interface DetailLine {
   level: DetailLevel;
@@ -164,7 +164,7 @@ export class RunWriter {
       message: result.message,
       started_at: result.startedAt?.toISOString() ?? null,
       lines: lineRows(result.lines),
-      metrics: (result.metrics ?? []).filter((metric) => !DERIVED_RUN_METRICS.includes(metric.metric)),
+      metrics: (result.metrics ?? []).filter((metric) => metric.metric !== DERIVED_RUN_METRIC),
     }));
     const sources = writes.flatMap(({ jobLogId, result }) => (result.sources ?? []).map((record) => ({ jobLogId, record })));
     const rows = await queryRows<{ id: number }>(

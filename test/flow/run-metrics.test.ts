@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DERIVED_RUN_METRICS, DERIVED_SOURCE_METRICS, RUN_STATUS, runMetrics } from '../../src/persistence/schema.js';
+import { DERIVED_RUN_METRIC, DERIVED_SOURCE_METRICS, RUN_STATUS, runMetrics } from '../../src/persistence/schema.js';
 import { createHarness, runOnce, type Harness } from '../support/harness.js';
 import { ControlmSimulator, simulatedJobs } from '../support/sim-controlm.js';
 import { scriptedSource, type ScriptedSource } from '../support/sources.js';
@@ -72,7 +72,7 @@ describe('run metrics through the flow', () => {
       ['SPA', 'ordered_not_running', null, 20],
     ]);
     // As an earlier jobtally stored them, a row for every metric: each is still read once.
-    const derived = metrics.filter((row) => (row.source === null ? DERIVED_RUN_METRICS : DERIVED_SOURCE_METRICS).includes(row.metric));
+    const derived = metrics.filter((row) => (row.source === null ? row.metric === DERIVED_RUN_METRIC : DERIVED_SOURCE_METRICS.includes(row.metric)));
     expect(derived).toHaveLength(5);
     await harness.database.db.insert(runMetrics).values(derived.map(({ source, metric, rule, value }) => ({ jobLogId: run.id, source, metric, rule, value })));
     expect((await harness.runs.getDetail(run.name))?.metrics).toEqual(metrics);
