@@ -52,7 +52,7 @@ export function createFetchProcessor(deps: ProcessorDeps) {
       if (!source) throw new ConfigError(`source ${sourceName} is not configured on this worker`);
       const result = await markedProcessingIfSlow(deps, runId, startedAt, logger, () =>
         withSpan(`fetch ${sourceName}`, { 'jobtally.run': runName, 'jobtally.source': sourceName, 'jobtally.source_type': source.type }, () =>
-          source.fetchCount({ signal: signal ?? new AbortController().signal, logger }),
+          source.fetchCount({ signal: signal ?? new AbortController().signal, logger, businessDate: job.data.businessDate }),
         ),
       );
       const durationMs = performance.now() - started;

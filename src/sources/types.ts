@@ -40,4 +40,9 @@ export interface FetchContext {
   /** Aborted when the run gives up (worker shutdown). The source applies its own timeout too. */
   signal: AbortSignal;
   logger: Logger;
+  /**
+   * The run's business date (YYYY-MM-DD): the Control-M order date it counts. A source that can
+   * count another day than the current one counts this one; one that cannot refuses it.
+   */
+  businessDate: string;
 }

@@ -14,5 +14,5 @@ export function sourceFromConfig(entry: Record<string, unknown>): CountSource {
 }
 
 export function fetchContext(signal = new AbortController().signal): FetchContext {
-  return { signal, logger: pino({ level: 'silent' }) };
+  return { signal, logger: pino({ level: 'silent' }), businessDate: new Date().toISOString().slice(0, 10) };
 }
