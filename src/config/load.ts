@@ -102,9 +102,10 @@ export function parseConfig(
   if (issues.length > 0) throw new ConfigError(`unresolved secrets in ${where}`, issues);
   // Commands run with a clean environment (no worker secrets leak into them) but find programs
   // the way the worker does.
-  const sources = resolved.sources.map((source) =>
-    source.type === 'command' && env.PATH !== undefined && !('PATH' in source.env) ? { ...source, env: { PATH: env.PATH, ...source.env } } : source,
-  );
+  const sources = resolved.sources.map((source) => ({
+    ...(source.type === 'command' && env.PATH !== undefined && !('PATH' in source.env) ? { ...source, env: { PATH: env.PATH, ...source.env } } : source),
+    newDayTime: source.newDayTime ?? file.newDayTime,
+  }));
 
   const logLevel = env.LOG_LEVEL ? parseLogLevel(env.LOG_LEVEL) : file.log.level;
   return {

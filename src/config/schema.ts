@@ -52,8 +52,13 @@ export const sourceName = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_-]{0,39}$/, 'use letters, digits, _ or - (start with a letter, at most 40 characters)');
 
+/** `HH:MM`, 24-hour clock: Control-M's New Day, when one order date ends and the next begins. */
+export const newDayTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:MM on a 24-hour clock, e.g. 06:00');
+
 const sourceBase = {
   name: sourceName,
+  /** This source's New Day when it differs from the top-level one. */
+  newDayTime: newDayTime.optional(),
   timeoutMs: durationMs.default(10_000),
   description: z.string().optional(),
 };
@@ -302,8 +307,9 @@ export const retentionConfigSchema = z.strictObject({
 export const configFileSchema = z.strictObject({
   limit: z.number().int().positive().default(48_500),
   nearLimitPercent: z.number().min(1).max(100).default(90),
-  /** Business dates are calendar days in this zone. */
+  /** Business dates are Control-M order dates: days in this zone that start at `newDayTime`. */
   timezone: timeZone.default('UTC'),
+  newDayTime: newDayTime.default('00:00'),
   client: z.string().min(1).default('default'),
   sources: z
     .array(sourceSchema)

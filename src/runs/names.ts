@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { addDays } from '../insight/calendar.js';
 
 /**
  * Run names and run ids (pure).
@@ -105,16 +106,27 @@ export function runNameTime(name: string): Date {
 }
 
 /** Building a DateTimeFormat costs far more than using one: one per time zone, kept. */
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
+const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
 
-/** The calendar day of `at` in `timeZone`, as YYYY-MM-DD. */
-export function businessDateOf(at: Date, timeZone: string): string {
-  let format = dayFormats.get(timeZone);
+function wallClockFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = wallClockFormats.get(timeZone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    dayFormats.set(timeZone, format);
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+    wallClockFormats.set(timeZone, format);
   }
-  return format.format(at);
+  return format;
+}
+
+/**
+ * The business date of `at`: the Control-M order date, YYYY-MM-DD. An order date starts at New Day
+ * (`newDayTime`, HH:MM on the wall clock of `timeZone`), so before it the previous calendar day is
+ * still running. Wall-clock, not elapsed time: on a DST night New Day 06:00 is still 06:00.
+ */
+export function businessDateOf(at: Date, timeZone: string, newDayTime = '00:00'): string {
+  const parts = wallClockFormat(timeZone).formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((entry) => entry.type === type)?.value ?? '';
+  const date = `${part('year')}-${part('month')}-${part('day')}`;
+  return `${part('hour')}:${part('minute')}` < newDayTime ? addDays(date, -1) : date;
 }
 
 /**

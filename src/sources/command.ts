@@ -19,6 +19,7 @@ interface CommandOutcome {
  */
 export class CommandSource implements CountSource {
   readonly type = 'command';
+  readonly countsPastDates = false;
   readonly name: string;
 
   constructor(private readonly config: CommandSourceConfig) {

@@ -13,6 +13,8 @@ import type { CountSource, FetchContext, SourceFetchResult } from './types.js';
 export class ControlmSource implements CountSource {
   readonly type = 'controlm';
   readonly name: string;
+  /** `run/jobs/status` can be asked for an order date; `usage/jobs` only knows the current day. */
+  readonly countsPastDates: boolean;
   #token: string | undefined;
 
   constructor(
@@ -20,6 +22,7 @@ export class ControlmSource implements CountSource {
     private readonly tls: TlsSettings | undefined,
   ) {
     this.name = config.name;
+    this.countsPastDates = config.mode === 'jobs-status';
   }
 
   describe(): string {

@@ -6,6 +6,7 @@ import type { CountSource, FetchContext, SourceFetchResult } from './types.js';
 /** Any endpoint that answers JSON with the count somewhere inside it. */
 export class HttpJsonSource implements CountSource {
   readonly type = 'http-json';
+  readonly countsPastDates = false;
   readonly name: string;
 
   constructor(

@@ -14,6 +14,7 @@ const EXACT_NUMBER_TEXT = /^-?\d+(\.0+)?$/;
  */
 export class SqlSource implements CountSource {
   readonly type = 'sql';
+  readonly countsPastDates = false;
   readonly name: string;
 
   constructor(private readonly config: SqlSourceConfig) {

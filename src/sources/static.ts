@@ -6,6 +6,7 @@ import type { CountSource, FetchContext, SourceFetchResult } from './types.js';
 /** A fixed or random count, for demos and tests; a seed makes the random sequence repeatable. */
 export class StaticSource implements CountSource {
   readonly type = 'static';
+  readonly countsPastDates = true;
   readonly name: string;
   readonly #next: () => number;
 

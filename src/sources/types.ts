@@ -31,6 +31,11 @@ export interface SourceFetchResult {
 export interface CountSource {
   readonly name: string;
   readonly type: string;
+  /**
+   * Whether it can count a business date other than its current one (a past order date). One
+   * that cannot only ever answers for today, so a run for another date must not ask it.
+   */
+  readonly countsPastDates: boolean;
   /** Where it reads from, for logs and the dashboard; never contains a secret. */
   describe(): string;
   fetchCount(context: FetchContext): Promise<SourceFetchResult>;

@@ -7,6 +7,7 @@ import { createHarness, type Harness } from '../support/harness.js';
 /** A source that answers only when the test lets it: a fetch that takes as long as a slow scheduler API. */
 class HeldSource implements CountSource {
   readonly type = 'held';
+  readonly countsPastDates = true;
   private release: ((result: SourceFetchResult) => void) | undefined;
   started = false;
   constructor(readonly name: string) {}

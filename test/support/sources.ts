@@ -17,6 +17,7 @@ export function scriptedSource(name: string, initial: Step[] = [0]): ScriptedSou
   const source: ScriptedSource = {
     name,
     type: 'scripted',
+    countsPastDates: true,
     calls: 0,
     describe: () => `scripted ${name}`,
     script(next) {

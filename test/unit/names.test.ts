@@ -104,3 +104,27 @@ describe('business dates', () => {
     expect(businessDateOf(lateUtc, 'America/New_York')).toBe('2025-12-15');
   });
 });
+
+describe('businessDateOf: the Control-M order date of a moment', () => {
+  it('is the calendar day in the zone when New Day is midnight', () => {
+    expect(businessDateOf(new Date('2026-12-07T23:30:00Z'), 'UTC')).toBe('2026-12-07');
+    expect(businessDateOf(new Date('2026-12-07T23:30:00Z'), 'Europe/Paris')).toBe('2026-12-08');
+  });
+
+  it('keeps the previous order date until New Day, and starts the next one at New Day exactly', () => {
+    expect(businessDateOf(new Date('2026-12-07T06:59:59Z'), 'UTC', '07:00')).toBe('2026-12-06');
+    expect(businessDateOf(new Date('2026-12-07T07:00:00Z'), 'UTC', '07:00')).toBe('2026-12-07');
+    expect(businessDateOf(new Date('2027-01-01T05:00:00Z'), 'UTC', '06:00')).toBe('2026-12-31');
+  });
+
+  it('reads New Day on the wall clock across DST nights', () => {
+    // Europe/Paris springs forward on 2026-03-29 (02:00 → 03:00) and falls back on 2026-10-25 (03:00 → 02:00).
+    expect(businessDateOf(new Date('2026-03-29T03:59:00Z'), 'Europe/Paris', '06:00')).toBe('2026-03-28'); // 05:59 CEST
+    expect(businessDateOf(new Date('2026-03-29T04:00:00Z'), 'Europe/Paris', '06:00')).toBe('2026-03-29'); // 06:00 CEST
+    expect(businessDateOf(new Date('2026-10-25T04:59:00Z'), 'Europe/Paris', '06:00')).toBe('2026-10-24'); // 05:59 CET
+    expect(businessDateOf(new Date('2026-10-25T05:00:00Z'), 'Europe/Paris', '06:00')).toBe('2026-10-25'); // 06:00 CET
+    // New Day inside the skipped hour: 02:30 never happens that night, so 03:00 is already past it.
+    expect(businessDateOf(new Date('2026-03-29T00:59:00Z'), 'Europe/Paris', '02:30')).toBe('2026-03-28'); // 01:59 CET
+    expect(businessDateOf(new Date('2026-03-29T01:00:00Z'), 'Europe/Paris', '02:30')).toBe('2026-03-29'); // 03:00 CEST
+  });
+});
