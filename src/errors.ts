@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'SOURCE_TIMEOUT'
   | 'SOURCE_UNAVAILABLE'
   | 'SOURCE_PARTIAL'
+  | 'SOURCE_DATE'
   | 'SERVICE_UNAVAILABLE'
   | 'SECRET_UNRESOLVED';
 
@@ -156,6 +157,20 @@ export class SourceUnavailableError extends SourceError {
 /** The source answered only part of what was asked; counting it would undercount. */
 export class SourcePartialError extends SourceError {
   readonly code = 'SOURCE_PARTIAL';
+}
+
+/** A run's business date is one the source cannot count: not reached yet, or past for a source that only knows today. */
+export class BusinessDateError extends SourceError {
+  readonly code = 'SOURCE_DATE';
+  constructor(source: string, businessDate: string, today: string, options: JobtallyErrorOptions = {}) {
+    super(
+      source,
+      businessDate > today
+        ? `cannot count business date ${businessDate}: the source is still in Control-M day ${today}`
+        : `can only count its current Control-M day ${today}, not ${businessDate} (the day changed at New Day, or the run is for a past date)`,
+      { hint: 'start a new run for the current day; past dates need a source that keeps them (controlm jobs-status or usage-report)', ...options },
+    );
+  }
 }
 
 /** Redis or Postgres cannot be reached. */

@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { ConfigError, errorMessage, isTransient, LimitExceededError, MissingCountError } from '../errors.js';
+import { BusinessDateError, ConfigError, errorMessage, isTransient, LimitExceededError, MissingCountError } from '../errors.js';
 import { aggregateMetrics, metricsOfFetches, sourceMetrics } from '../metrics/aggregate.js';
 import type { MetricRules, MetricValues } from '../metrics/definitions.js';
 import type { SucceededRun } from '../monitor/anomaly-check.js';
@@ -21,6 +21,8 @@ export interface ProcessorDeps {
   nearLimitPercent: number;
   /** How each run metric joins across sources (config `metrics.rules`). */
   metricRules: MetricRules;
+  /** The Control-M day a source is in at `now` (config `timezone` and its `newDayTime`). */
+  currentBusinessDate: (source: string, now: Date) => string;
   /** Blanks secret values out of error text before it is stored or shown (servers echo keys). */
   redact?: (text: string) => string;
   /** Observers for metrics; optional so processors work without telemetry. */
@@ -36,6 +38,15 @@ export interface ProcessorDeps {
  */
 export type FetchedSource = FetchedCount & SourceCountRecord & { metrics: MetricValues };
 
+/**
+ * A source that only knows its current day must not answer for another: a run queued just before
+ * New Day and fetched just after it would otherwise store the new day's count under the old date.
+ */
+function assertCountsDate(source: CountSource, businessDate: string, today: string): void {
+  if (source.countsPastDates ? businessDate <= today : businessDate === today) return;
+  throw new BusinessDateError(source.name, businessDate, today);
+}
+
 /** Whether this failure is the job's last: permanent errors are, and so is the last attempt. */
 function isFinalAttempt(job: Job, error: unknown): boolean {
   return !isTransient(error) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -50,6 +61,7 @@ export function createFetchProcessor(deps: ProcessorDeps) {
     const startedAt = new Date();
     try {
       if (!source) throw new ConfigError(`source ${sourceName} is not configured on this worker`);
+      assertCountsDate(source, job.data.businessDate, deps.currentBusinessDate(sourceName, startedAt));
       const result = await markedProcessingIfSlow(deps, runId, startedAt, logger, () =>
         withSpan(`fetch ${sourceName}`, { 'jobtally.run': runName, 'jobtally.source': sourceName, 'jobtally.source_type': source.type }, () =>
           source.fetchCount({ signal: signal ?? new AbortController().signal, logger, businessDate: job.data.businessDate }),

@@ -11,6 +11,7 @@ import { queuedLine } from '../runs/log-lines.js';
 import { businessDateOf, parseRunRef } from '../runs/names.js';
 import type { FlowQueue } from '../queues/flows.js';
 import { aggregateJobId, fetchJobId, QUEUE_NAMES } from '../queues/names.js';
+import { uncountableDateReason } from '../sources/business-dates.js';
 import { BACKOFF_TYPE } from './backoff.js';
 import type { AggregateJobData, FetchJobData } from './job-data.js';
 
@@ -33,7 +34,7 @@ export interface EnqueuedRun {
 }
 
 export interface RunProducerDeps {
-  config: Pick<Config, 'limit' | 'timezone' | 'sources' | 'queue'>;
+  config: Pick<Config, 'limit' | 'timezone' | 'newDayTime' | 'sources' | 'queue'>;
   runs: RunsRepository;
   writer: RunWriter;
   flows: Pick<FlowQueue, 'add'>;
@@ -59,7 +60,8 @@ export class RunProducer {
       throw new InputError(`unknown source ${unknown.join(', ')}`, [{ path: 'sources', message: `configured sources are ${configured.join(', ')}` }]);
     }
     const now = this.deps.now?.() ?? new Date();
-    const businessDate = parameters.date ?? businessDateOf(now, config.timezone);
+    const businessDate = parameters.date ?? businessDateOf(now, config.timezone, config.newDayTime);
+    this.assertCountable(businessDate, sources, now);
     const snapshot = { ...parameters, sources, limit: config.limit };
     return this.createAndQueue({
       job,
@@ -82,6 +84,8 @@ export class RunProducer {
     }
     const parameters = original.parameters;
     const sources = Array.isArray(parameters.sources) ? (parameters.sources as string[]) : this.deps.config.sources.map((source) => source.name);
+    const now = this.deps.now?.() ?? new Date();
+    this.assertCountable(original.businessDate, sources, now);
     return this.createAndQueue({
       job: original.job,
       client: original.client,
@@ -90,8 +94,17 @@ export class RunProducer {
       businessDate: original.businessDate,
       retriedFrom: original.name,
       retryCount: original.retryCount + 1,
-      now: this.deps.now?.() ?? new Date(),
+      now,
     });
+  }
+
+  /** A run that would store one day's figure under another date is refused before it exists. */
+  private assertCountable(businessDate: string, sourceNames: readonly string[], now: Date): void {
+    const { config } = this.deps;
+    const sources = config.sources.filter((source) => sourceNames.includes(source.name));
+    const reason = uncountableDateReason(businessDate, sources, config, now);
+    if (reason === undefined) return;
+    throw new InputError(reason, [{ path: 'date', message: 'leave the date out to count the current Control-M day; past dates need sources that keep them (controlm jobs-status or usage-report)' }]);
   }
 
   async findRun(reference: string): Promise<JobLog> {

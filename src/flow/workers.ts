@@ -2,6 +2,7 @@ import { Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import { currentBusinessDate } from '../sources/business-dates.js';
 import { SourceUnavailableError } from '../errors.js';
 import { QUEUE_NAMES } from '../queues/names.js';
 import { parentFailedOrGone } from '../queues/parent.js';
@@ -46,11 +47,20 @@ function group(workers: Worker[], settle: () => Promise<unknown> = () => Promise
 
 /**
  * The count flow: fetch workers (one job per source) and aggregate workers (one per run). Metric
- * rules come from the config, like the queue settings.
+ * rules and each source's Control-M day come from the config, like the queue settings.
  */
-export function startFlowWorkers(setup: WorkerSetup, config: Pick<Config, 'queue' | 'metrics'>, flowDeps: Omit<ProcessorDeps, 'metricRules'>): WorkerGroup {
+export function startFlowWorkers(
+  setup: WorkerSetup,
+  config: Pick<Config, 'queue' | 'metrics' | 'timezone' | 'newDayTime' | 'sources'>,
+  flowDeps: Omit<ProcessorDeps, 'metricRules' | 'currentBusinessDate'>,
+): WorkerGroup {
   const { connection, prefix, logger } = setup;
-  const deps: ProcessorDeps = { ...flowDeps, metricRules: config.metrics.rules };
+  const sourceConfigs = new Map(config.sources.map((source) => [source.name, source]));
+  const deps: ProcessorDeps = {
+    ...flowDeps,
+    metricRules: config.metrics.rules,
+    currentBusinessDate: (source, now) => currentBusinessDate(sourceConfigs.get(source) ?? {}, config, now),
+  };
   const settings = {
     backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
       retryDelayMs(attemptsMade, config.queue.backoffMs, error instanceof SourceUnavailableError ? error.retryAfterMs : undefined),

@@ -5,6 +5,7 @@ import { TOTAL_SUBJECT, type Change, type TrendRow } from '../insight/trends.js'
 import type { TodayForecast } from '../monitor/forecast-check.js';
 import type { ListedAnomaly } from '../persistence/insight-repository.js';
 import { businessDateOf } from '../runs/names.js';
+import type { BusinessClock } from '../sources/business-dates.js';
 import { sourceTrendsChart } from './chart.js';
 import { toCsv, type CsvCell } from './csv.js';
 import { html, type SafeHtml } from './html.js';
@@ -235,11 +236,11 @@ export function anomaliesCsv(anomalies: readonly ListedAnomaly[]): string {
 }
 
 /** One table of the page as CSV, reading only what that table needs. */
-export async function insightTableCsv(reports: InsightReports, table: InsightTable, query: InsightQuery, now: Date, timeZone: string): Promise<string> {
-  const today = businessDateOf(now, timeZone);
+export async function insightTableCsv(reports: InsightReports, table: InsightTable, query: InsightQuery, now: Date, clock: BusinessClock): Promise<string> {
+  const today = businessDateOf(now, clock.timezone, clock.newDayTime);
   switch (table) {
     case 'summary':
-      return summaryCsv(await reports.summary(query.client, now), query.client, timeZone);
+      return summaryCsv(await reports.summary(query.client, now), query.client, clock.timezone);
     case 'savings':
       return savingsCsv(await reports.breakdownSections(query.client));
     case 'applications':
@@ -252,6 +253,6 @@ export async function insightTableCsv(reports: InsightReports, table: InsightTab
 }
 
 /** `jobtally-trends-acme-2026-01-15.csv`: only characters safe in any file system and header. */
-export function insightCsvFileName(table: InsightTable, client: string, now: Date, timeZone: string): string {
-  return `jobtally-${table}-${client.replace(/[^A-Za-z0-9_.-]/g, '_')}-${businessDateOf(now, timeZone)}.csv`;
+export function insightCsvFileName(table: InsightTable, client: string, now: Date, clock: BusinessClock): string {
+  return `jobtally-${table}-${client.replace(/[^A-Za-z0-9_.-]/g, '_')}-${businessDateOf(now, clock.timezone, clock.newDayTime)}.csv`;
 }

@@ -60,7 +60,7 @@ export interface InsightReport {
 export interface InsightReportDeps {
   insight: InsightRepository;
   runs: RunsRepository;
-  config: Pick<Config, 'limit' | 'timezone' | 'insight'>;
+  config: Pick<Config, 'limit' | 'timezone' | 'newDayTime' | 'insight'>;
 }
 
 /** Loads each section with its own few indexed reads, so a CSV export reads only its section. */
@@ -72,8 +72,8 @@ export class InsightReports {
   }
 
   summary(client: string, now: Date): Promise<TodayForecast> {
-    const { limit, timezone, insight } = this.deps.config;
-    return forecastToday(this.deps.insight, client, { limit, timezone, forecast: insight.forecast }, now);
+    const { limit, timezone, newDayTime, insight } = this.deps.config;
+    return forecastToday(this.deps.insight, client, { limit, timezone, newDayTime, forecast: insight.forecast }, now);
   }
 
   async breakdownSections(client: string): Promise<BreakdownSections> {

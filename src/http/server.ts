@@ -178,8 +178,8 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
     web.get(`/insight/${table}.csv`, requirePage, async (request, response) => {
       const now = new Date();
       const query = parseInsightQuery(request.query, await insight.clients(), config.client);
-      const csv = await insightTableCsv(insight, table, query, now, config.timezone);
-      response.type('text/csv; charset=utf-8').attachment(insightCsvFileName(table, query.client, now, config.timezone)).send(csv);
+      const csv = await insightTableCsv(insight, table, query, now, config);
+      response.type('text/csv; charset=utf-8').attachment(insightCsvFileName(table, query.client, now, config)).send(csv);
     });
   }
   web.get('/audit', requirePage, async (_request, response) => {

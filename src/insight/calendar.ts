@@ -107,6 +107,12 @@ export function zonedInstant(date: string, seconds: number, timeZone: string): D
   return new Date(candidates.length > 0 ? Math.min(...candidates) : wall - offsetBefore);
 }
 
+/** Seconds from midnight to New Day (`06:30` → 23,400): where a business date's day begins. */
+export function newDaySeconds(newDayTime: string): number {
+  const [hours = 0, minutes = 0] = newDayTime.split(':').map(Number);
+  return hours * 3600 + minutes * 60;
+}
+
 /** `14:05` from seconds into a day. */
 export function clockLabel(seconds: number): string {
   const minutes = Math.floor(seconds / 60);

@@ -182,10 +182,10 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
     workers.push(startScheduleWorker(setup, app.producer));
     const sweep = { runs: app.runs, writer: app.writer, aggregateQueue: app.queueSet.queues[QUEUE_NAMES.aggregate], logger, stuckAfterMs: config.runs.stuckAfterMs };
     timers.push(startSweeper(sweep, Math.min(Math.max(config.runs.stuckAfterMs / 4, 1000), 60_000)));
-    const staleness = { runs: app.runs, alerts: app.alerts, logger, staleAfterMs: config.alerts.staleAfterMs, timezone: config.timezone };
+    const staleness = { runs: app.runs, alerts: app.alerts, logger, staleAfterMs: config.alerts.staleAfterMs, timezone: config.timezone, newDayTime: config.newDayTime };
     timers.push(startStalenessCheck(staleness, Math.min(Math.max(config.alerts.staleAfterMs / 4, 1000), 60_000)));
     if (config.insight.forecast.enabled) {
-      const settings = { limit: config.limit, timezone: config.timezone, forecast: config.insight.forecast };
+      const settings = { limit: config.limit, timezone: config.timezone, newDayTime: config.newDayTime, forecast: config.insight.forecast };
       timers.push(startForecastCheck({ runs: app.runs, insight: app.insight, alerts: app.alerts, logger, settings }));
     }
   }

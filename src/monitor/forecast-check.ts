@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
-import { addDays, zonedInstant } from '../insight/calendar.js';
+import { addDays, newDaySeconds, zonedInstant } from '../insight/calendar.js';
 import { forecastDay, type Forecast } from '../insight/forecast.js';
 import { startPeriodic } from '../lifecycle/periodic.js';
 import type { AlertSink } from '../notify/events.js';
@@ -11,7 +11,7 @@ import { businessDateOf } from '../runs/names.js';
 export interface TodayForecast {
   businessDate: string;
   forecast: Forecast;
-  /** Wall-clock seconds into today of the latest successful count; null when none yet. */
+  /** Wall-clock seconds since midnight of the latest successful count (past 86,400 after midnight when New Day is later); null when none yet. */
   countedAtSecond: number | null;
   /** When the total is expected to go over the limit; null when it is not expected to. */
   crossingAt: Date | null;
@@ -21,13 +21,16 @@ export interface TodayForecast {
 export interface ForecastSettings {
   limit: number;
   timezone: string;
+  /** The business day runs from New Day to New Day: curves and crossings count from it. */
+  newDayTime: string;
   forecast: Config['insight']['forecast'];
 }
 
 /** Today's projection for one client: one range read of recent days' totals, then pure math. */
 export async function forecastToday(insight: InsightRepository, client: string, settings: ForecastSettings, now: Date): Promise<TodayForecast> {
-  const today = businessDateOf(now, settings.timezone);
-  const curves = await insight.dayCurves(client, addDays(today, -settings.forecast.historyDays), today, settings.timezone);
+  const today = businessDateOf(now, settings.timezone, settings.newDayTime);
+  const dayStart = newDaySeconds(settings.newDayTime);
+  const curves = await insight.dayCurves(client, addDays(today, -settings.forecast.historyDays), today, settings.timezone, settings.newDayTime);
   const todayCurve = curves.find((curve) => curve.date === today);
   const latest = todayCurve?.points.at(-1);
   const forecast = forecastDay({
@@ -37,8 +40,8 @@ export async function forecastToday(insight: InsightRepository, client: string, 
     minFraction: settings.forecast.minFraction,
     minLinearSeconds: settings.forecast.minLinearMs / 1000,
   });
-  const crossingAt = forecast.crossingSecond === null ? null : zonedInstant(today, forecast.crossingSecond, settings.timezone);
-  return { businessDate: today, forecast, countedAtSecond: latest?.secondOfDay ?? null, crossingAt, limit: settings.limit };
+  const crossingAt = forecast.crossingSecond === null ? null : zonedInstant(today, dayStart + forecast.crossingSecond, settings.timezone);
+  return { businessDate: today, forecast, countedAtSecond: latest === undefined ? null : dayStart + latest.secondOfDay, crossingAt, limit: settings.limit };
 }
 
 export interface ForecastCheckDeps {

@@ -10,6 +10,7 @@ export interface StalenessDeps {
   logger: Logger;
   staleAfterMs: number;
   timezone: string;
+  newDayTime: string;
   now?: () => Date;
 }
 
@@ -28,7 +29,7 @@ export async function checkStaleness(deps: StalenessDeps, checkerStartedAt: Date
     const staleForMs = now.getTime() - since.getTime();
     if (staleForMs <= deps.staleAfterMs) continue;
     stale.push(client);
-    await deps.alerts.send({ kind: 'stale', client, businessDate: businessDateOf(now, deps.timezone), lastSuccessAt: lastSuccess?.toISOString() ?? null, staleForMs });
+    await deps.alerts.send({ kind: 'stale', client, businessDate: businessDateOf(now, deps.timezone, deps.newDayTime), lastSuccessAt: lastSuccess?.toISOString() ?? null, staleForMs });
   }
   return stale;
 }

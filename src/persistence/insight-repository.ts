@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { Batcher } from '../batcher.js';
 import type { Anomaly } from '../insight/anomaly.js';
-import { SECONDS_PER_DAY } from '../insight/calendar.js';
+import { newDaySeconds, SECONDS_PER_DAY } from '../insight/calendar.js';
 import type { DayCurve } from '../insight/forecast.js';
 import type { DailyFigure } from '../insight/trends.js';
 import { clampDetail } from '../runs/log-lines.js';
@@ -183,14 +183,16 @@ export class InsightRepository {
    * wall-clock seconds into its date. Runs counted on another day than their business date
    * (backfills) say nothing about a day's curve and are left out.
    */
-  async dayCurves(client: string, from: string, to: string, timeZone: string): Promise<DayCurve[]> {
+  /** Each point's second counts from its business date's New Day (`newDayTime`), on the wall clock. */
+  async dayCurves(client: string, from: string, to: string, timeZone: string, newDayTime = '00:00'): Promise<DayCurve[]> {
+    const dayStart = newDaySeconds(newDayTime);
     // In index order, and the zone conversion computed once per row: filtering on it in SQL
     // would evaluate it twice more.
     const rows = await queryRows<{ date: string; second_of_day: number; total: number }>(
       this.db,
       sql`
       select t.business_date::text as date, t.total::float8 as total,
-             extract(epoch from (t.created_at at time zone ${timeZone}) - t.business_date::timestamp)::float8 as second_of_day
+             extract(epoch from (t.created_at at time zone ${timeZone}) - t.business_date::timestamp)::float8 - ${dayStart}::float8 as second_of_day
       from totals t
       where t.client = ${client} and t.business_date between ${from}::date and ${to}::date
       order by t.business_date, t.created_at`,

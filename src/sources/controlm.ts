@@ -1,6 +1,7 @@
 import { MissingCountError, SourceAuthError, SourcePartialError } from '../errors.js';
 import { formatCount } from '../format.js';
 import type { ControlmSourceConfig } from '../config/load.js';
+import { countsPastDates } from './business-dates.js';
 import { validateCount } from './count.js';
 import { StatusTally } from './controlm-statuses.js';
 import { requestJson, requestJsonStream, type TlsSettings } from './http-client.js';
@@ -13,7 +14,6 @@ import type { CountSource, FetchContext, SourceFetchResult } from './types.js';
 export class ControlmSource implements CountSource {
   readonly type = 'controlm';
   readonly name: string;
-  /** `run/jobs/status` can be asked for an order date; `usage/jobs` only knows the current day. */
   readonly countsPastDates: boolean;
   #token: string | undefined;
 
@@ -22,7 +22,7 @@ export class ControlmSource implements CountSource {
     private readonly tls: TlsSettings | undefined,
   ) {
     this.name = config.name;
-    this.countsPastDates = config.mode === 'jobs-status';
+    this.countsPastDates = countsPastDates(config);
   }
 
   describe(): string {

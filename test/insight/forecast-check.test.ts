@@ -13,6 +13,7 @@ const TODAY = '2026-03-30';
 const HOUR = 3600;
 let harness: Harness;
 const settings = (overrides: Partial<ForecastSettings['forecast']> = {}): ForecastSettings => ({
+  newDayTime: '00:00',
   limit: 48_500,
   timezone: PARIS,
   forecast: { enabled: true, historyDays: 14, checkEveryMs: 60_000, minFraction: 0.05, minLinearMs: 2 * 3_600_000, ...overrides },
@@ -34,6 +35,19 @@ function officeDay(client: string, date: string, final: number, until = 24 * HOU
     });
 }
 
+/** A night-shift day with New Day at 06:00: 10% by 07:00, 50% by 20:00, 80% by 02:00 and all by 05:00 the next calendar day. */
+function nightShift(date: string, final: number, until = 30 * HOUR): SeededRun[] {
+  const shape: [number, number][] = [
+    [7 * HOUR, 0.1],
+    [20 * HOUR, 0.5],
+    [26 * HOUR, 0.8],
+    [29 * HOUR, 1],
+  ];
+  return shape
+    .filter(([second]) => second <= until)
+    .map(([second, share]) => ({ client: 'night', businessDate: date, at: zonedInstant(date, second, PARIS), counts: { SPA: Math.round(final * share) } }));
+}
+
 beforeAll(async () => {
   harness = await createHarness({ timezone: PARIS });
   // Two weeks of office days (the last one across the DST change of 2026-03-29), then today so far.
@@ -44,6 +58,7 @@ beforeAll(async () => {
     ...history.flatMap((date) => officeDay('calm', date, 40_000)),
     ...officeDay('calm', TODAY, 40_000, 12 * HOUR),
   ]);
+  await seedSuccessfulRuns(harness.database.db, [...history.flatMap((date) => nightShift(date, 40_000)), ...nightShift(TODAY, 60_000, 21 * HOUR)]);
   // A client with runs but none today.
   await seedSuccessfulRuns(harness.database.db, officeDay('idle', addDays(TODAY, -1), 40_000));
 });
@@ -65,6 +80,18 @@ describe('forecast', () => {
   it('has no crossing for a client on its usual course, and nothing to project for one with no run today', async () => {
     expect(await forecastToday(harness.insight, 'calm', settings(), noon)).toMatchObject({ forecast: { projected: 40_000, crossingSecond: null }, crossingAt: null });
     expect(await forecastToday(harness.insight, 'idle', settings(), noon)).toMatchObject({ forecast: { method: 'none', projected: null } });
+  });
+
+  it('follows the Control-M day from New Day to New Day: after midnight it is still the same business date', async () => {
+    const oneAm = zonedInstant(TODAY, 25 * HOUR, PARIS);
+    const { businessDate, forecast, crossingAt, countedAtSecond } = await forecastToday(harness.insight, 'night', { ...settings(), newDayTime: '06:00' }, oneAm);
+    expect(businessDate).toBe(TODAY);
+    expect(forecast).toMatchObject({ method: 'curve', total: 30_000, projected: 60_000, days: 14 });
+    expect(countedAtSecond).toBe(20 * HOUR);
+    // 48,500 of a 60,000 day: the median curve holds 80% from 02:00 on (the night clocks went forward,
+    // 2026-03-28's 02:00 count happened at 03:00, so 03:00 is a point of the curve too), all at 05:00:
+    // 48,000 until 03:00, then 500 of the 12,000 left in two hours → 03:05 in Paris the next calendar day.
+    expect(crossingAt?.toISOString()).toBe('2026-03-31T01:05:00.000Z');
   });
 
   it('learns from fewer days when asked to', async () => {

@@ -130,10 +130,15 @@ describe('staleness', () => {
     const run = await harness.runs.createRun({ job: 'license-count', client: 'quiet', parameters: {}, trigger: 'manual', businessDate: '2026-11-24', firstLine: 'queued' });
     await harness.writer.completeRun(run.run.id, { total: 1, limit: 48_500, counts: { SPA: 1 }, client: 'quiet', businessDate: '2026-11-24', message: 'ok', lines: [] });
     const events: AlertEvent[] = [];
-    const deps = { runs: harness.runs, alerts: { send: (event: AlertEvent) => Promise.resolve(void events.push(event)) }, logger: harness.logger, staleAfterMs: 30 * 60_000, timezone: 'UTC' };
+    const deps = { runs: harness.runs, alerts: { send: (event: AlertEvent) => Promise.resolve(void events.push(event)) }, logger: harness.logger, staleAfterMs: 30 * 60_000, timezone: 'UTC', newDayTime: '00:00' };
     expect(await checkStaleness(deps, new Date())).toEqual([]);
     const later = new Date(Date.now() + 31 * 60_000);
     expect(await checkStaleness({ ...deps, now: () => later }, new Date())).toContain('quiet');
     expect(events.find((event) => event.client === 'quiet')).toMatchObject({ kind: 'stale', lastSuccessAt: expect.any(String) as unknown });
+
+    events.length = 0;
+    const beforeNewDay = new Date('2027-01-10T06:30:00Z');
+    await checkStaleness({ ...deps, newDayTime: '07:00', now: () => beforeNewDay }, new Date());
+    expect(events.find((event) => event.client === 'quiet')).toMatchObject({ kind: 'stale', businessDate: '2027-01-09' });
   });
 });

@@ -35,7 +35,7 @@ export const registerAdminCommands: CommandRegistrar = (program: Command, cli: C
       }
       const { io } = cli;
       io.stdout(`config OK (${loaded.configPath ?? 'no config file: built-in demo sources'})`);
-      io.stdout(`  limit ${formatCount(loaded.limit)}, near-limit alert at ${loaded.nearLimitPercent}%, business dates in ${loaded.timezone}`);
+      io.stdout(`  limit ${formatCount(loaded.limit)}, near-limit alert at ${loaded.nearLimitPercent}%, business dates in ${loaded.timezone} from New Day ${loaded.newDayTime}`);
       for (const source of sources.values()) io.stdout(`  source ${source.name}: ${source.describe()}`);
       for (const schedule of loaded.schedules) {
         io.stdout(`  schedule ${schedule.name}: ${schedule.every ? `every ${formatDuration(schedule.every)}` : `${schedule.cron ?? ''} ${schedule.tz ?? ''}`} (client ${schedule.client})`);

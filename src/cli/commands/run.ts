@@ -38,7 +38,7 @@ export const registerRunCommands: CommandRegistrar = (program: Command, cli: Cli
     .command('run')
     .description('queue a count now (needs a running worker unless --wait is used with `start`)')
     .option('--client <name>', 'client to record the run for', 'default')
-    .option('--date <YYYY-MM-DD>', 'business date (default: today in the configured time zone)')
+    .option('--date <YYYY-MM-DD>', 'business date: a Control-M order date (default: the current one, from New Day in the configured time zone)')
     .option('--source <name...>', 'only these sources (default: all configured)')
     .option('--wait', 'wait for the result and print it; exit 1 if the run failed')
     .option('--timeout <duration>', 'how long --wait waits', '2m')
