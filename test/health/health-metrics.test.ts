@@ -15,7 +15,7 @@ import { createHarness, type Harness } from '../support/harness.js';
 import { scriptedSource } from '../support/sources.js';
 import { startHarnessWeb } from '../support/web.js';
 
-const PROMTOOL = '/usr/bin/promtool';
+const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
 let harness: Harness;
 let web: WebServer;
 let metrics: Metrics;
@@ -84,7 +84,7 @@ describe('metrics', () => {
     expect(response.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await response.text();
     expect(text).toContain('jobtally_queue_jobs');
-    if (!existsSync(PROMTOOL)) throw new Error(`${PROMTOOL} is missing: install the Debian prometheus package (.ci/run does)`);
+    if (!existsSync(PROMTOOL)) throw new Error(`${PROMTOOL} is missing: run the tests with \`npm test\`, which installs it or says how`);
     const dir = await mkdtemp(path.join(tmpdir(), 'jobtally-metrics-'));
     try {
       const file = path.join(dir, 'metrics.txt');
