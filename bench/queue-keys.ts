@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/queues/connection.js';
 
 /** Deletes every key under a bench run's queue prefix, so runs leave nothing behind in Redis. */
-export async function deleteQueueKeys(redis: Redis, prefix: string): Promise<void> {
+export async function deleteQueueKeys(redis: RedisConnection, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);

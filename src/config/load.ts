@@ -4,6 +4,7 @@ import envPaths from 'env-paths';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, SecretError, type FieldIssue } from '../errors.js';
 import { parseFields } from './issues.js';
+import { resolveRedisConfig, type RedisConfig } from './redis.js';
 import { configFileSchema, type ConfigFile, type SourceConfigFile } from './schema.js';
 import { resolveSecret, Secret, SecretReference, type SecretEnvironment } from './secret.js';
 
@@ -30,12 +31,13 @@ export interface RetentionConfig {
   archiveDir: string | undefined;
 }
 
-export interface Config extends Omit<ResolvedConfigFile, 'sources' | 'dataDir' | 'retention'> {
+export interface Config extends Omit<ResolvedConfigFile, 'sources' | 'dataDir' | 'retention' | 'redis'> {
   sources: SourceConfig[];
   retention: RetentionConfig;
   dataDir: string;
   databaseUrl: Secret | undefined;
-  redisUrl: Secret | undefined;
+  /** The `redis:` section, or REDIS_URL. */
+  redis: RedisConfig;
   /** OTLP/HTTP collector for traces (OTEL_EXPORTER_OTLP_ENDPOINT); tracing is off without it. */
   otlpEndpoint: string | undefined;
   /** The file the config came from; undefined when running on built-in demo sources. */
@@ -126,7 +128,7 @@ export function parseConfig(
     retention: resolveRetention(file, where),
     dataDir: path.resolve(file.dataDir ?? env.JOBTALLY_DATA_DIR ?? defaultDataDir()),
     databaseUrl: env.DATABASE_URL ? new Secret(env.DATABASE_URL, 'env DATABASE_URL') : undefined,
-    redisUrl: env.REDIS_URL ? new Secret(env.REDIS_URL, 'env REDIS_URL') : undefined,
+    redis: resolveRedisConfig(resolved.redis, env.REDIS_URL || undefined, where),
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     configPath: options.configPath,
     demo,

@@ -304,6 +304,51 @@ export const retentionConfigSchema = z.strictObject({
   archiveDir: z.string().min(1).optional(),
 });
 
+/** `host:port`, as Redis Cluster and Sentinel announce their nodes. */
+const redisNode = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'use host:port, e.g. redis-1:6379');
+
+/**
+ * Where Redis is, as operations run it: one server (`url`, or REDIS_URL), a Cluster (any of its
+ * nodes: the rest are discovered) or Sentinel (the sentinels and the master's name). Passwords are
+ * secret references, never part of `url`.
+ */
+export const redisConfigSchema = z
+  .strictObject({
+    /** `redis://host:6379/0`, or `rediss://` for TLS. */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, 'use redis://host:port[/db] or rediss://host:port[/db]')
+      .refine((url) => !/^rediss?:\/\/[^/@]*:[^/@]*@/.test(url), { message: 'no password in url: set redis.password to { env: NAME } or { file: PATH }' })
+      .optional(),
+    cluster: z.strictObject({ nodes: z.array(redisNode).min(1, 'list at least one cluster node') }).optional(),
+    sentinel: z
+      .strictObject({
+        sentinels: z.array(redisNode).min(1, 'list at least one sentinel'),
+        /** The monitored master's name (`sentinel monitor NAME ...`). */
+        name: z.string().min(1),
+        /** When the sentinels themselves require a password (`requirepass` in sentinel.conf). */
+        password: secretRefSchema.optional(),
+      })
+      .optional(),
+    /** TLS to every Redis node (and sentinel); `rediss://` alone uses the system's CAs. */
+    tls: z
+      .strictObject({
+        caFile: z.string().min(1).optional(),
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+        /** The name the certificates carry, when nodes are reached by address. */
+        servername: z.string().min(1).optional(),
+      })
+      .refine((tls) => (tls.certFile === undefined) === (tls.keyFile === undefined), { message: 'set both certFile and keyFile, or neither' })
+      .optional(),
+    /** ACL user (Redis 6+). */
+    username: secretRefSchema.optional(),
+    password: secretRefSchema.optional(),
+  })
+  .refine((redis) => [redis.url, redis.cluster, redis.sentinel].filter((way) => way !== undefined).length <= 1, {
+    message: 'set one of url, cluster or sentinel',
+  });
+
 export const configFileSchema = z.strictObject({
   limit: z.number().int().positive().default(48_500),
   nearLimitPercent: z.number().min(1).max(100).default(90),
@@ -360,6 +405,7 @@ export const configFileSchema = z.strictObject({
       rules: metricRulesSchema.prefault({}),
     })
     .prefault({}),
+  redis: redisConfigSchema.optional(),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
   dataDir: z.string().min(1).optional(),
 });

@@ -1,5 +1,5 @@
 import { Worker, type Job, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queues/connection.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { currentBusinessDate } from '../sources/business-dates.js';
@@ -19,7 +19,7 @@ export interface WorkerGroup {
 }
 
 interface WorkerSetup {
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   logger: Logger;
   /** BullMQ telemetry when tracing is on. */

@@ -57,7 +57,7 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
   web.use(express.urlencoded({ extended: false, limit: MAX_BODY }));
   web.use(express.json({ limit: MAX_BODY }));
   // Probes and scrapes come from machines, not people: no login, and they reveal no secret.
-  web.use(healthRouter({ connection: app.connection, database: app.database }));
+  web.use(healthRouter({ connection: app.connection, queuePrefix: app.config.queue.prefix, database: app.database }));
   web.use(app.metrics.router());
   for (const router of options.extraRouters ?? []) web.use(router);
 

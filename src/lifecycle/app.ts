@@ -1,5 +1,4 @@
 import type { Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { secretValues, type Config } from '../config/load.js';
 import { ServiceUnavailableError } from '../errors.js';
@@ -15,7 +14,7 @@ import { openDatabase, type DatabaseHandle } from '../persistence/db.js';
 import { InsightRepository } from '../persistence/insight-repository.js';
 import { RunsRepository } from '../persistence/runs-repository.js';
 import { RunWriter } from '../persistence/writer.js';
-import { createRedis } from '../queues/connection.js';
+import { createRedis, type RedisConnection } from '../queues/connection.js';
 import { QUEUE_NAMES } from '../queues/names.js';
 import { createQueueSet, type QueueSet } from '../queues/queues.js';
 import { syncSchedules, type DueTick } from '../queues/scheduler.js';
@@ -35,7 +34,7 @@ export interface AppContext {
   logger: Logger;
   database: DatabaseHandle;
   redis: RedisEndpoint;
-  connection: Redis;
+  connection: RedisConnection;
   queueSet: QueueSet;
   runs: RunsRepository;
   insight: InsightRepository;
@@ -79,9 +78,9 @@ export async function openApp(config: Config, logger: Logger, options: OpenAppOp
   try {
     if (options.migrate) await database.migrate();
     else await requireCurrentSchema(database);
-    const redis = await resolveRedis({ url: config.redisUrl?.reveal(), dataDir: config.dataDir, logger });
+    const redis = await resolveRedis({ config: config.redis, queuePrefix: config.queue.prefix, dataDir: config.dataDir, logger });
     closers.push(() => redis.stop());
-    const connection = createRedis(redis.url, options.redisRole);
+    const connection = createRedis(redis.config, options.redisRole);
     connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
     closers.push(async () => {
       connection.disconnect();

@@ -3,13 +3,17 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { describeRedisTarget, redisAtUrl, type RedisConfig } from '../config/redis.js';
 import { ServiceUnavailableError } from '../errors.js';
-import { pingRedis } from '../queues/connection.js';
+import { probeRedis } from '../queues/connection.js';
 
 export const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
 
 export interface RedisEndpoint {
-  url: string;
+  /** Where to connect: the configured Redis, or the local one found. */
+  config: RedisConfig;
+  /** Where it is, fit to print. */
+  description: string;
   /** How it was found, for the start-up banner. */
   origin: 'configured' | 'local' | 'private';
   /** Stops the private redis-server we started, if any. */
@@ -17,24 +21,32 @@ export interface RedisEndpoint {
 }
 
 /**
- * REDIS_URL when set; otherwise a Redis on 127.0.0.1:6379; otherwise a private `redis-server`
- * from PATH, with its files in the data dir. If none of these exists: one clear error.
+ * The configured Redis (`redis:` or REDIS_URL) when set; otherwise a Redis on 127.0.0.1:6379;
+ * otherwise a private `redis-server` from PATH, with its files in the data dir. Each must accept a
+ * write to the queue prefix's slot, or start-up stops with what to fix.
  */
-export async function resolveRedis(options: { url?: string | undefined; dataDir: string; logger: Logger }): Promise<RedisEndpoint> {
+export async function resolveRedis(options: { config: RedisConfig; queuePrefix: string; dataDir: string; logger: Logger }): Promise<RedisEndpoint> {
   const none = () => Promise.resolve();
-  if (options.url) {
-    await pingRedis(options.url);
-    return { url: options.url, origin: 'configured', stop: none };
+  const { config, queuePrefix } = options;
+  if (config.target.kind !== 'auto') {
+    await probeRedis(config, queuePrefix);
+    return { config, description: describeRedisTarget(config), origin: 'configured', stop: none };
   }
+  const local = localRedis(config, LOCAL_REDIS_URL);
   try {
-    await pingRedis(LOCAL_REDIS_URL, 1000);
-    return { url: LOCAL_REDIS_URL, origin: 'local', stop: none };
+    await probeRedis(local, queuePrefix, 1000);
+    return { config: local, description: LOCAL_REDIS_URL, origin: 'local', stop: none };
   } catch {
-    return startPrivateRedis(options.dataDir, options.logger);
+    return startPrivateRedis(config, queuePrefix, options.dataDir, options.logger);
   }
 }
 
-async function startPrivateRedis(dataDir: string, logger: Logger): Promise<RedisEndpoint> {
+/** The local Redis, with whatever credentials and TLS files were configured. */
+function localRedis(config: RedisConfig, url: string): RedisConfig {
+  return { ...config, target: redisAtUrl(url, 'local Redis').target };
+}
+
+async function startPrivateRedis(config: RedisConfig, queuePrefix: string, dataDir: string, logger: Logger): Promise<RedisEndpoint> {
   const port = await freePort();
   const dir = path.join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
@@ -43,16 +55,18 @@ async function startPrivateRedis(dataDir: string, logger: Logger): Promise<Redis
   try {
     child = await spawnAndWait('redis-server', args);
   } catch (cause) {
-    throw new ServiceUnavailableError('no Redis found: REDIS_URL is not set, nothing answers on 127.0.0.1:6379 and redis-server is not on PATH', {
+    throw new ServiceUnavailableError('no Redis found: no redis: section or REDIS_URL, nothing answers on 127.0.0.1:6379 and redis-server is not on PATH', {
       cause,
       hint: 'start one with `docker compose up -d redis` or install your OS package (apt install redis-server, brew install redis), or set REDIS_URL',
     });
   }
   const url = `redis://127.0.0.1:${port}`;
-  await waitForRedis(url);
+  const own = localRedis(config, url);
+  await waitForRedis(own, queuePrefix);
   logger.info({ port, dir }, 'started a private redis-server');
   return {
-    url,
+    config: own,
+    description: `private redis-server at ${url}`,
     origin: 'private',
     stop: () =>
       new Promise<void>((resolve) => {
@@ -71,11 +85,11 @@ function spawnAndWait(command: string, args: string[]): Promise<ChildProcess> {
   });
 }
 
-async function waitForRedis(url: string): Promise<void> {
+async function waitForRedis(config: RedisConfig, queuePrefix: string): Promise<void> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 50; attempt++) {
     try {
-      await pingRedis(url, 500);
+      await probeRedis(config, queuePrefix, 500);
       return;
     } catch (error) {
       lastError = error;

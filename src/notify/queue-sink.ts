@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queues/connection.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { alertJobId, QUEUE_NAMES } from '../queues/names.js';
@@ -49,7 +49,7 @@ export class QueueAlertSink implements AlertSink {
 }
 
 /** Delivers queued alerts; each channel's job retries on its own, so one broken channel blocks nothing. */
-export function startAlertWorker(setup: { connection: Redis; prefix: string; logger: Logger }, alerts: Config['alerts'], context: DeliveryContext): Worker {
+export function startAlertWorker(setup: { connection: RedisConnection; prefix: string; logger: Logger }, alerts: Config['alerts'], context: DeliveryContext): Worker {
   const channels = new Map(alerts.channels.map((channel) => [channel.name, channel]));
   const worker = new Worker<AlertJobData>(
     QUEUE_NAMES.alert,

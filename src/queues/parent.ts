@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 
 /**
  * Whether a flow child's parent has failed, or will: with failParentOnFailure, BullMQ marks the
@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
  * into its failure (`failedReason`). A parent gone from Redis answers true as well: nothing will
  * read its children's results any more. One HMGET, for a child already completed.
  */
-export async function parentFailedOrGone(connection: Redis, job: Pick<Job, 'parentKey'>): Promise<boolean> {
+export async function parentFailedOrGone(connection: RedisConnection, job: Pick<Job, 'parentKey'>): Promise<boolean> {
   if (!job.parentKey) return false;
   const [name, deferredFailure, failedReason] = await connection.hmget(job.parentKey, 'name', 'defa', 'failedReason');
   return name === null || deferredFailure !== null || failedReason !== null;

@@ -1,5 +1,5 @@
 import { FlowProducer, Queue, type QueueOptions, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 import type { Logger } from 'pino';
 import { FlowQueue } from './flows.js';
 import { ALL_QUEUE_NAMES, QUEUE_NAMES, type QueueName } from './names.js';
@@ -12,7 +12,7 @@ export interface QueueSet {
 }
 
 /** Queues and the flow producer share one connection; every one of them reports its errors. */
-export function createQueueSet(connection: Redis, prefix: string, logger: Logger, telemetry?: Telemetry): QueueSet {
+export function createQueueSet(connection: RedisConnection, prefix: string, logger: Logger, telemetry?: Telemetry): QueueSet {
   const options: QueueOptions = { connection, prefix, ...(telemetry ? { telemetry } : {}) };
   const queues = Object.fromEntries(
     ALL_QUEUE_NAMES.map((name) => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { UnrecoverableError, Worker, type Job, type Queue, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queues/connection.js';
 import type { Logger } from 'pino';
 import type { RetentionConfig } from '../config/load.js';
 import { errorMessage, InputError } from '../errors.js';
@@ -85,7 +85,7 @@ export function createRetentionProcessor(deps: RetentionJobDeps) {
 }
 
 /** One retention job at a time per worker; a scheduled job is taken by one worker of the fleet. */
-export function startRetentionWorker(setup: { connection: Redis; prefix: string; logger: Logger; telemetry?: Telemetry | undefined }, deps: RetentionJobDeps): WorkerGroup {
+export function startRetentionWorker(setup: { connection: RedisConnection; prefix: string; logger: Logger; telemetry?: Telemetry | undefined }, deps: RetentionJobDeps): WorkerGroup {
   const worker = new Worker(QUEUE_NAMES.maintenance, createRetentionProcessor(deps), {
     connection: setup.connection,
     prefix: setup.prefix,

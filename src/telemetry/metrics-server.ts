@@ -7,7 +7,7 @@ import type { AppContext } from '../lifecycle/app.js';
 export async function startMetricsServer(app: AppContext, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
   const server = express()
     .disable('x-powered-by')
-    .use(healthRouter({ connection: app.connection, database: app.database }))
+    .use(healthRouter({ connection: app.connection, queuePrefix: app.config.queue.prefix, database: app.database }))
     .use(app.metrics.router())
     .listen(port, host);
   await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisAtUrl } from '../../src/config/redis.js';
 import { RunProducer } from '../../src/flow/producer.js';
 import { queryRows } from '../../src/persistence/db.js';
 import { RUN_STATUS } from '../../src/persistence/schema.js';
@@ -61,7 +62,7 @@ describe('fault suite: outages', () => {
     const redis = await OwnRedis.start(dir);
     const metricsPort = await freePort();
     await worker('redis', { REDIS_URL: redis.url, JOBTALLY_WEB_PORT: String(metricsPort) }, {}, ['worker', 'scheduler', 'web']);
-    const connection = createRedis(redis.url, 'worker');
+    const connection = createRedis(redisAtUrl(redis.url, 'test'), 'worker');
     connection.on('error', () => undefined);
     const queueSet = createQueueSet(connection, harness.config.queue.prefix, pino({ level: 'silent' }));
     const producer = new RunProducer({ config: harness.config, runs: harness.runs, writer: harness.writer, flows: queueSet.flows, logger: pino({ level: 'silent' }) });

@@ -53,7 +53,7 @@ describe('health', () => {
   it('reports an unreachable Redis as not ready, with advice', async () => {
     const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
     dead.on('error', () => undefined);
-    const checks = await readinessChecks({ connection: dead, database: harness.database, timeoutMs: 500 });
+    const checks = await readinessChecks({ connection: dead, queuePrefix: harness.config.queue.prefix, database: harness.database, timeoutMs: 500 });
     dead.disconnect();
     expect(checks[0]).toMatchObject({ name: 'redis', ok: false, advice: expect.stringContaining('REDIS_URL') as unknown });
     expect(checks[1]?.ok).toBe(true);

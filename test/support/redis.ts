@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { RedisConnection } from '../../src/queues/connection.js';
 import { ALL_QUEUE_NAMES } from '../../src/queues/names.js';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -15,7 +16,7 @@ export function testRedis(): Redis {
 }
 
 /** Removes every key of every jobtally queue under `prefix`. */
-export async function obliterateQueues(prefix: string, connection: Redis): Promise<void> {
+export async function obliterateQueues(prefix: string, connection: RedisConnection): Promise<void> {
   for (const name of ALL_QUEUE_NAMES) {
     const queue = new Queue(name, { connection, prefix });
     await queue.obliterate({ force: true });

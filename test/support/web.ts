@@ -1,9 +1,11 @@
+import { redisAtUrl } from '../../src/config/redis.js';
 import { hashPassword } from '../../src/http/passwords.js';
 import { startWebServer, type WebServer } from '../../src/http/server.js';
 import type { AppContext } from '../../src/lifecycle/app.js';
 import { logAlertSink } from '../../src/notify/events.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import type { Harness } from './harness.js';
+import { TEST_REDIS_URL } from './redis.js';
 
 export const PASSWORDS = { viewer: 'viewer-password-1', operator: 'operator-password-1' };
 
@@ -27,7 +29,7 @@ export function startHarnessWeb(harness: Harness): Promise<WebServer> {
     config: harness.config,
     logger: harness.logger,
     database: harness.database,
-    redis: { url: 'redis://127.0.0.1:6379', origin: 'configured', stop: () => Promise.resolve() },
+    redis: { config: redisAtUrl(TEST_REDIS_URL, 'test'), description: TEST_REDIS_URL, origin: 'configured', stop: () => Promise.resolve() },
     connection: harness.connection,
     queueSet: harness.queueSet,
     runs: harness.runs,

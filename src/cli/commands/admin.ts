@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeRedisTarget } from '../../config/redis.js';
 import { formatAge, formatCount, formatDuration } from '../../format.js';
 import { openDatabase } from '../../persistence/db.js';
 import { createSources } from '../../lifecycle/app.js';
@@ -52,6 +53,6 @@ export const registerAdminCommands: CommandRegistrar = (program: Command, cli: C
           : '  retention: off (purge by hand with `jobtally purge`)',
       );
       io.stdout(`  data dir ${loaded.dataDir}`);
-      io.stdout(`  database ${loaded.databaseUrl ? 'DATABASE_URL' : 'embedded (PGlite in the data dir)'}, redis ${loaded.redisUrl ? 'REDIS_URL' : '127.0.0.1:6379 or a private redis-server'}`);
+      io.stdout(`  database ${loaded.databaseUrl ? 'DATABASE_URL' : 'embedded (PGlite in the data dir)'}, redis ${loaded.redis.target.kind === 'auto' ? '127.0.0.1:6379 or a private redis-server' : describeRedisTarget(loaded.redis)}`);
     });
 };

@@ -12,7 +12,7 @@ export const registerDoctorCommand: CommandRegistrar = (program: Command, cli: C
     .option('--json', 'machine-readable checks')
     .action(async (options: { json?: boolean }) => {
       const checks = await cli.withApp({}, async (app) => [
-        ...(await readinessChecks({ connection: app.connection, database: app.database })),
+        ...(await readinessChecks({ connection: app.connection, queuePrefix: app.config.queue.prefix, database: app.database })),
         ...(await redisSettingsChecks(app.connection)),
       ]);
       if (options.json) cli.io.stdout(toJson(checks));

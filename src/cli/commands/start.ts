@@ -109,7 +109,7 @@ function printBanner(cli: CliContext, app: AppContext, roles: Role[], webUrl: st
     `  limit     ${formatCount(config.limit)}`,
     `  schedules ${config.schedules.map((schedule) => schedule.name).join(', ') || 'none'}`,
     `  data      ${app.database.kind === 'pglite' ? `embedded database in ${app.database.location}` : `Postgres ${app.database.location}`}`,
-    `  redis     ${app.redis.origin === 'private' ? `private redis-server at ${app.redis.url}` : app.redis.url}`,
+    `  redis     ${app.redis.description}`,
     ...(webUrl ? [`  dashboard ${webUrl}/runs   queues ${webUrl}/admin/queues`] : []),
     '  stop with Ctrl+C',
   ];
