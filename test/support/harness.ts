@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import type { AlertEvent, AlertSink } from '../../src/notify/events.js';
@@ -10,6 +9,7 @@ import { RunAnomalyCheck } from '../../src/monitor/anomaly-check.js';
 import { InsightRepository } from '../../src/persistence/insight-repository.js';
 import { RunsRepository } from '../../src/persistence/runs-repository.js';
 import { RunWriter } from '../../src/persistence/writer.js';
+import type { RedisConnection } from '../../src/queues/connection.js';
 import { createQueueSet, type QueueSet } from '../../src/queues/queues.js';
 import type { CountSource } from '../../src/sources/types.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
@@ -18,7 +18,7 @@ import { obliterateQueues, testPrefix, testRedis } from './redis.js';
 export interface Harness {
   config: Config;
   database: TestDatabase;
-  connection: Redis;
+  connection: RedisConnection;
   queueSet: QueueSet;
   runs: RunsRepository;
   insight: InsightRepository;
@@ -32,9 +32,11 @@ export interface Harness {
 
 /**
  * A whole count flow on real services, isolated: its own Postgres database and queue prefix.
- * `rawConfig` is a config file's content; sources default to two static ones.
+ * `rawConfig` is a config file's content; sources default to two static ones. `connection` is
+ * the Redis to use (a cluster, a sentinel's master...) instead of the test Redis; closing the
+ * harness disconnects it.
  */
-export async function createHarness(rawConfig: Record<string, unknown> = {}): Promise<Harness> {
+export async function createHarness(rawConfig: Record<string, unknown> = {}, options: { connection?: RedisConnection } = {}): Promise<Harness> {
   const prefix = testPrefix();
   const config = parseConfig({
     sources: [
@@ -47,7 +49,7 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}): Pr
     web: { port: 0, ...(rawConfig.web as object | undefined) },
   });
   const database = await createTestDatabase();
-  const connection = testRedis();
+  const connection = options.connection ?? testRedis();
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const queueSet = createQueueSet(connection, prefix, logger);
   const runs = new RunsRepository(database.db);
