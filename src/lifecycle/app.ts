@@ -150,52 +150,55 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
   await warmUpRoles(app.database, config, roles);
   const setup = { connection, prefix: config.queue.prefix, logger, telemetry: app.telemetry };
   const workers: WorkerGroup[] = [];
-  if (roles.includes('worker')) {
-    const anomalies = new RunAnomalyCheck({ insight: app.insight, alerts: app.alerts, logger, rules: config.insight.anomalies, timezone: config.timezone });
-    workers.push(
-      startFlowWorkers(setup, config, {
-        writer: app.writer,
-        sources: createSources(config),
-        alerts: app.alerts,
-        logger,
-        nearLimitPercent: config.nearLimitPercent,
-        redact: secretScrubber(config),
-        onFetch: app.metrics.onFetch,
-        onRunFinished: app.metrics.onRunFinished,
-        afterSuccess: (run) => anomalies.afterSuccess(run),
-      }),
-    );
-  }
-  if (roles.includes('worker') && config.retention.enabled) {
-    workers.push(startRetentionWorker(setup, { db: app.database.db, dataDir: config.dataDir, logger, onFinished: app.metrics.onRetentionFinished }));
-  }
-  if (roles.includes('worker') && config.alerts.channels.length > 0) {
-    const alertWorker = startAlertWorker(setup, config.alerts, { publicUrl: config.web.publicUrl });
-    workers.push({ workers: [alertWorker], close: (force) => alertWorker.close(force) });
-  }
   const timers: { stop(): void }[] = [];
   const dueTicks: DueTick[] = [];
-  if (roles.includes('scheduler')) {
-    dueTicks.push(...(await syncSchedules(app.queueSet.queues[QUEUE_NAMES.schedule], config.schedules, logger)));
-    await syncRetentionSchedule(app.queueSet.queues[QUEUE_NAMES.maintenance], config.retention, logger);
-    workers.push(startScheduleWorker(setup, app.producer));
-    const sweep = { runs: app.runs, writer: app.writer, aggregateQueue: app.queueSet.queues[QUEUE_NAMES.aggregate], logger, stuckAfterMs: config.runs.stuckAfterMs };
-    timers.push(startSweeper(sweep, Math.min(Math.max(config.runs.stuckAfterMs / 4, 1000), 60_000)));
-    const staleness = { runs: app.runs, alerts: app.alerts, logger, staleAfterMs: config.alerts.staleAfterMs, timezone: config.timezone, newDayTime: config.newDayTime };
-    timers.push(startStalenessCheck(staleness, Math.min(Math.max(config.alerts.staleAfterMs / 4, 1000), 60_000)));
-    if (config.insight.forecast.enabled) {
-      const settings = { limit: config.limit, timezone: config.timezone, newDayTime: config.newDayTime, forecast: config.insight.forecast };
-      timers.push(startForecastCheck({ runs: app.runs, insight: app.insight, alerts: app.alerts, logger, settings }));
-    }
-  }
-  return {
-    workers,
-    dueTicks,
-    async stop(force = false) {
-      for (const timer of timers) timer.stop();
-      await Promise.all(workers.map((group) => group.close(force)));
-    },
+  const stop = async (force: boolean) => {
+    for (const timer of timers) timer.stop();
+    await Promise.all(workers.map((group) => group.close(force)));
   };
+  // A role that fails to start stops those already started: no half-started process lingers.
+  try {
+    if (roles.includes('worker')) {
+      const anomalies = new RunAnomalyCheck({ insight: app.insight, alerts: app.alerts, logger, rules: config.insight.anomalies, timezone: config.timezone });
+      workers.push(
+        startFlowWorkers(setup, config, {
+          writer: app.writer,
+          sources: createSources(config),
+          alerts: app.alerts,
+          logger,
+          nearLimitPercent: config.nearLimitPercent,
+          redact: secretScrubber(config),
+          onFetch: app.metrics.onFetch,
+          onRunFinished: app.metrics.onRunFinished,
+          afterSuccess: (run) => anomalies.afterSuccess(run),
+        }),
+      );
+    }
+    if (roles.includes('worker') && config.retention.enabled) {
+      workers.push(startRetentionWorker(setup, { db: app.database.db, dataDir: config.dataDir, logger, onFinished: app.metrics.onRetentionFinished }));
+    }
+    if (roles.includes('worker') && config.alerts.channels.length > 0) {
+      const alertWorker = startAlertWorker(setup, config.alerts, { publicUrl: config.web.publicUrl });
+      workers.push({ workers: [alertWorker], close: (force) => alertWorker.close(force) });
+    }
+    if (roles.includes('scheduler')) {
+      dueTicks.push(...(await syncSchedules(app.queueSet.queues[QUEUE_NAMES.schedule], config.schedules, logger)));
+      await syncRetentionSchedule(app.queueSet.queues[QUEUE_NAMES.maintenance], config.retention, logger);
+      workers.push(startScheduleWorker(setup, app.producer));
+      const sweep = { runs: app.runs, writer: app.writer, aggregateQueue: app.queueSet.queues[QUEUE_NAMES.aggregate], logger, stuckAfterMs: config.runs.stuckAfterMs };
+      timers.push(startSweeper(sweep, Math.min(Math.max(config.runs.stuckAfterMs / 4, 1000), 60_000)));
+      const staleness = { runs: app.runs, alerts: app.alerts, logger, staleAfterMs: config.alerts.staleAfterMs, timezone: config.timezone, newDayTime: config.newDayTime };
+      timers.push(startStalenessCheck(staleness, Math.min(Math.max(config.alerts.staleAfterMs / 4, 1000), 60_000)));
+      if (config.insight.forecast.enabled) {
+        const settings = { limit: config.limit, timezone: config.timezone, newDayTime: config.newDayTime, forecast: config.insight.forecast };
+        timers.push(startForecastCheck({ runs: app.runs, insight: app.insight, alerts: app.alerts, logger, settings }));
+      }
+    }
+  } catch (error) {
+    await stop(true).catch((stopError: unknown) => logger.warn({ err: stopError }, 'error while stopping the roles already started'));
+    throw error;
+  }
+  return { workers, dueTicks, stop: (force = false) => stop(force) };
 }
 
 export function secretScrubber(config: Config): (text: string) => string {
