@@ -51,7 +51,7 @@ export async function probeRedis(config: RedisConfig, queuePrefix: string, timeo
       }),
     ]);
   } catch (cause) {
-    const explained = explainRedisError(errors.find((error) => error !== cause && isMoreTelling(error)) ?? cause);
+    const explained = explainRedisError(isConnectionClosed(cause) ? (errors.find((error) => !isConnectionClosed(error)) ?? cause) : cause);
     throw new ServiceUnavailableError(`Redis (${describeRedisTarget(config)}) is not serving: ${explained.detail}`, { cause, hint: explained.advice });
   } finally {
     clearTimeout(timer);
@@ -65,9 +65,9 @@ export async function writeProbe(connection: RedisConnection, queuePrefix: strin
   return `write ok (${answer})`;
 }
 
-/** ioredis reports a failed TLS handshake as "Connection is closed."; the socket's error says why. */
-function isMoreTelling(error: unknown): boolean {
-  return error instanceof Error && error.message !== 'Connection is closed.' && 'code' in error;
+/** ioredis reports a refused handshake (TLS, AUTH) as "Connection is closed."; its error event says why. */
+function isConnectionClosed(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Connection is closed.';
 }
 
 function connect(config: RedisConfig, options: RedisOptions, clusterOptions: Pick<ClusterOptions, 'clusterRetryStrategy'> | Record<string, never> = {}): RedisConnection {
