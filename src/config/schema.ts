@@ -304,6 +304,17 @@ export const retentionConfigSchema = z.strictObject({
   archiveDir: z.string().min(1).optional(),
 });
 
+/** Postgres as operations run it; the URL itself is DATABASE_URL. */
+export const databaseConfigSchema = z.strictObject({
+  /**
+   * `transaction`: DATABASE_URL is a pooler in transaction mode (PgBouncer): statements go unnamed,
+   * since consecutive ones may reach different backends, and nothing relies on a session.
+   */
+  pooler: z.enum(['none', 'transaction']).default('none'),
+  /** A direct connection (no pooler) for migrations; default DATABASE_URL. */
+  migrationUrl: secretRefSchema.optional(),
+});
+
 /** `host:port`, as Redis Cluster and Sentinel announce their nodes. */
 const redisNode = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'use host:port, e.g. redis-1:6379');
 
@@ -406,6 +417,7 @@ export const configFileSchema = z.strictObject({
     })
     .prefault({}),
   redis: redisConfigSchema.optional(),
+  database: databaseConfigSchema.prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
   dataDir: z.string().min(1).optional(),
 });

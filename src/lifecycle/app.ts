@@ -70,7 +70,13 @@ export function databasePoolSize(options: Pick<OpenAppOptions, 'web'>): number {
 }
 
 export async function openApp(config: Config, logger: Logger, options: OpenAppOptions): Promise<AppContext> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, maxConnections: databasePoolSize(options) });
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    maxConnections: databasePoolSize(options),
+    pooler: config.database.pooler,
+    migrationUrl: config.database.migrationUrl,
+  });
   const closers: (() => Promise<void>)[] = [() => database.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { redactUrl, type Secret } from '../config/secret.js';
 import { ServiceUnavailableError } from '../errors.js';
@@ -36,6 +37,10 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   /** Pool size for Postgres. */
   maxConnections?: number;
+  /** `transaction`: `url` is a transaction-mode pooler (unnamed statements, no session state). */
+  pooler?: 'none' | 'transaction';
+  /** Where migrations run, when not over `url` (a direct connection behind a pooler). */
+  migrationUrl?: Secret | string | undefined;
 }
 
 const MIGRATION_LOCK_ID = 7_317_001;
@@ -43,8 +48,10 @@ const MIGRATION_LOCK_ID = 7_317_001;
 export const MIGRATIONS_FOLDER = path.join(packageRoot(), 'drizzle');
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  const url = typeof options.url === 'string' ? options.url : options.url?.reveal();
-  const handle = url ? await openPostgres(url, options.maxConnections ?? 10) : await openPglite(options.dataDir);
+  const url = reveal(options.url);
+  const handle = url
+    ? await openPostgres(url, { maxConnections: options.maxConnections ?? 10, pooled: options.pooler === 'transaction', migrationUrl: reveal(options.migrationUrl) ?? url })
+    : await openPglite(options.dataDir);
   try {
     await handle.ping();
   } catch (error) {
@@ -53,6 +60,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     throw error;
   }
   return handle;
+}
+
+function reveal(url: Secret | string | undefined): string | undefined {
+  return typeof url === 'string' ? url : url?.reveal();
 }
 
 /** Rows of a raw `db.execute()`, whichever driver answered. */
@@ -65,36 +76,36 @@ export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
   return rowsOf<T>(await db.execute(query));
 }
 
-async function openPostgres(url: string, maxConnections: number): Promise<DatabaseHandle> {
+async function openPostgres(url: string, options: { maxConnections: number; pooled: boolean; migrationUrl: string }): Promise<DatabaseHandle> {
+  const { maxConnections, pooled } = options;
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
-  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
   const location = redactUrl(url, 'database');
   // fetch_types off: postgres.js otherwise asks pg_catalog about array types on each new connection,
   // and a connection lost during that query left a rejection nobody handled, which killed the
   // process. Every structured value here travels as jsonb, so array types are never needed.
-  const clientOptions = { max: maxConnections, onnotice: () => undefined, connect_timeout: 10, fetch_types: false } as const;
+  // Behind a transaction pooler a named statement prepared on one backend is unknown to the next.
+  const clientOptions = { max: maxConnections, onnotice: () => undefined, connect_timeout: 10, fetch_types: false, prepare: !pooled } as const;
   const client = postgres(url, clientOptions);
-  const databaseOver = (connection: Sql) => drizzle(withPreparedStatements(connection), { schema }) as unknown as Database;
+  const databaseOver = (connection: Sql) => drizzle(pooled ? connection : withPreparedStatements(connection), { schema }) as unknown as Database;
   const db = databaseOver(client);
   return {
     db,
     kind: 'postgres',
     location,
     async migrate() {
-      // One connection holds an advisory lock so concurrent starts (worker, web, scheduler) migrate once.
-      const lockClient = postgres(url, { ...clientOptions, max: 1 });
+      const migrator = postgres(options.migrationUrl, { ...clientOptions, max: 1, prepare: false });
       try {
-        await lockClient`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
-        await migrate(drizzle(lockClient), { migrationsFolder: MIGRATIONS_FOLDER });
-        await lockClient`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
+        await migrateInOneTransaction(migrator);
       } finally {
-        await lockClient.end({ timeout: 5 });
+        await migrator.end({ timeout: 5 });
       }
     },
     pendingMigrations: () => countPendingMigrations(db),
     ping: () => pingDatabase(db, `Postgres at ${location}`, 'start Postgres or fix DATABASE_URL'),
     async warmUp(work) {
+      // Through a transaction pooler there is no connection of ours to warm: backends are shared.
+      if (pooled) return work(db);
       // Queries sent at once open the pool's connections (postgres.js reserves only open ones
       // reliably); then each open connection is reserved, each a different one.
       const backends = await Promise.all(Array.from({ length: maxConnections }, () => client`select pg_backend_pid() as pid`));
@@ -109,6 +120,27 @@ async function openPostgres(url: string, maxConnections: number): Promise<Databa
     },
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/**
+ * drizzle's migrations, in one transaction that holds a transaction-scoped advisory lock, so
+ * concurrent starts (worker, web, scheduler) migrate once. A session lock would outlive its
+ * statements behind a transaction pooler: taken on one backend, released (in vain) on another,
+ * it left the next process waiting forever. The bookkeeping is drizzle's own table, as before.
+ */
+async function migrateInOneTransaction(connection: Sql): Promise<void> {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  await connection.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_ID})`;
+    await tx`create schema if not exists drizzle`;
+    await tx`create table if not exists drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)`;
+    const [last] = await tx<{ created_at: string | null }[]>`select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`;
+    for (const migration of migrations) {
+      if (last && Number(last.created_at) >= migration.folderMillis) continue;
+      for (const statement of migration.sql) await tx.unsafe(statement);
+      await tx`insert into drizzle.__drizzle_migrations (hash, created_at) values (${migration.hash}, ${migration.folderMillis})`;
+    }
+  });
 }
 
 /**
