@@ -155,7 +155,7 @@ describe('jobtally CLI', { timeout: 120_000 }, () => {
     const noRedis = await runJobtally(['run'], { env: { ...env, REDIS_URL: 'redis://127.0.0.1:1' }, cwd: dir });
     expect(noRedis.code).toBe(3);
     expect(noRedis.stderr.trim().split('\n')).toHaveLength(1);
-    expect(noRedis.stderr).toMatch(/Redis at redis:\/\/127\.0\.0\.1:1 is not reachable/);
+    expect(noRedis.stderr).toMatch(/Redis \(redis:\/\/127\.0\.0\.1:1\) is not serving: connect ECONNREFUSED/);
     const noPostgres = await runJobtally(['runs', 'list'], { env: { ...env, DATABASE_URL: 'postgres://jt:pw-secret@127.0.0.1:1/x' }, cwd: dir });
     expect(noPostgres.code).toBe(3);
     expect(noPostgres.stderr).toMatch(/Postgres at postgres:\/\/jt:\*\*\*@127\.0\.0\.1:1\/x is not reachable/);

@@ -33,10 +33,10 @@ export interface Harness {
 /**
  * A whole count flow on real services, isolated: its own Postgres database and queue prefix.
  * `rawConfig` is a config file's content; sources default to two static ones. `connection` is
- * the Redis to use (a cluster, a sentinel's master...) instead of the test Redis; closing the
- * harness disconnects it.
+ * the Redis to use (a cluster, a sentinel's master...) instead of the test Redis, `database` the
+ * database (through a pooler...); closing the harness disconnects and drops them.
  */
-export async function createHarness(rawConfig: Record<string, unknown> = {}, options: { connection?: RedisConnection } = {}): Promise<Harness> {
+export async function createHarness(rawConfig: Record<string, unknown> = {}, options: { connection?: RedisConnection; database?: TestDatabase } = {}): Promise<Harness> {
   const prefix = testPrefix();
   const config = parseConfig({
     sources: [
@@ -48,7 +48,7 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}, opt
     // A port of its own: the default 3000 is taken whenever jobtally itself runs on this machine.
     web: { port: 0, ...(rawConfig.web as object | undefined) },
   });
-  const database = await createTestDatabase();
+  const database = options.database ?? (await createTestDatabase());
   const connection = options.connection ?? testRedis();
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const queueSet = createQueueSet(connection, prefix, logger);
