@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import envPaths from 'env-paths';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, SecretError, type FieldIssue } from '../errors.js';
 import { parseFields } from './issues.js';
+import { configFileCandidates, explicitConfigPath, resolveDataDir } from './data-dir.js';
 import { configFileSchema, type ConfigFile, type SourceConfigFile } from './schema.js';
 import { resolveSecret, Secret, SecretReference, type SecretEnvironment } from './secret.js';
 
@@ -67,13 +67,13 @@ export function findConfigFile(options: LoadConfigOptions): string | undefined {
   const cwd = options.cwd ?? process.cwd();
   const explicit = options.configPath ?? env.JOBTALLY_CONFIG;
   if (explicit) {
-    const resolved = path.resolve(cwd, explicit);
+    const resolved = explicitConfigPath(explicit, cwd);
     if (!existsSync(resolved)) {
       throw new ConfigError(`config file ${resolved} does not exist`, [], { hint: 'check --config or JOBTALLY_CONFIG' });
     }
     return resolved;
   }
-  return CONFIG_FILE_NAMES.map((name) => path.join(cwd, name)).find((candidate) => existsSync(candidate));
+  return configFileCandidates(CONFIG_FILE_NAMES, cwd).find((candidate) => existsSync(candidate));
 }
 
 /** Reads, validates and resolves the configuration. Throws one ConfigError listing every bad field. */
@@ -124,7 +124,7 @@ export function parseConfig(
     },
     sources,
     retention: resolveRetention(file, where),
-    dataDir: path.resolve(file.dataDir ?? env.JOBTALLY_DATA_DIR ?? defaultDataDir()),
+    dataDir: resolveDataDir(file.dataDir, env.JOBTALLY_DATA_DIR, defaultDataDir(), process.cwd()),
     databaseUrl: env.DATABASE_URL ? new Secret(env.DATABASE_URL, 'env DATABASE_URL') : undefined,
     redisUrl: env.REDIS_URL ? new Secret(env.REDIS_URL, 'env REDIS_URL') : undefined,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,

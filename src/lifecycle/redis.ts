@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import path from 'node:path';
 import type { Logger } from 'pino';
+import { dataDirLayout } from '../config/data-dir.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { pingRedis } from '../queues/connection.js';
 
@@ -36,7 +36,7 @@ export async function resolveRedis(options: { url?: string | undefined; dataDir:
 
 async function startPrivateRedis(dataDir: string, logger: Logger): Promise<RedisEndpoint> {
   const port = await freePort();
-  const dir = path.join(dataDir, 'redis');
+  const dir = dataDirLayout(dataDir).redis;
   mkdirSync(dir, { recursive: true });
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction'];
   let child: ChildProcess;
