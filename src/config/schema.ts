@@ -21,6 +21,10 @@ export const durationMs = z.union([
   }),
 ]);
 
+/** Titles that mark, in the generated JSON Schema, the inputs a transform hides (see reference.ts). */
+export const SECRET_REFERENCE_TITLE = 'SecretReference';
+export const CONTROLM_AUTH_TITLE = 'ControlmAuth';
+
 const PLAINTEXT_SECRET_MESSAGE = 'plaintext secrets are not allowed here: use { env: NAME } or { file: PATH }';
 
 /**
@@ -40,7 +44,7 @@ export const secretRefSchema = z.unknown().transform((value, ctx): SecretReferen
     return z.NEVER;
   }
   return new SecretReference(parsed.data);
-});
+}).meta({ title: SECRET_REFERENCE_TITLE });
 
 /** A day that exists (no 2026-02-30, which JavaScript's Date would quietly read as March 2). */
 export const calendarDate = z.iso.date({ error: 'use a calendar date as YYYY-MM-DD' });
@@ -80,7 +84,7 @@ const controlmAuth = z.unknown().transform((value, ctx): z.output<typeof apiKeyA
     return z.NEVER;
   }
   return parsed.data;
-});
+}).meta({ title: CONTROLM_AUTH_TITLE });
 
 export const controlmSourceSchema = z.strictObject({
   ...sourceBase,
