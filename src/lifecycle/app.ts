@@ -198,7 +198,8 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
       for (const timer of timers) timer.stop();
       await Promise.all(workers.map((group) => group.close(force)));
       // After the workers: no fetch uses a source any more (a Control-M session is logged out).
-      await Promise.all([...sources.values()].map((source) => source.close?.().catch((error: unknown) => logger.warn({ err: error, source: source.name }, 'could not close source'))));
+      const closing = [...sources.values()].flatMap((source) => (source.close ? [source.close().catch((error: unknown) => logger.warn({ err: error, source: source.name }, 'could not close source'))] : []));
+      await Promise.all(closing);
     },
   };
 }
