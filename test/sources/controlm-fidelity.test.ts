@@ -108,6 +108,11 @@ describe('jobs-status counts the order date, whatever the server answers', () =>
     expect(result.health?.answerRows).toBe(6);
   });
 
+  it('bills ordered jobs by default, and says what it bills', () => {
+    expect(jobsStatus(shared).describe()).toBe(`Control-M jobs-status at ${shared.endpoint} (API key, counting ordered)`);
+    expect(jobsStatus(shared, { countAs: 'executions' }).describe()).toMatch(/counting executions\)$/);
+  });
+
   it('refuses a pageLimit above the server cap of 10,000', () => {
     expect(() => jobsStatus(shared, { pageLimit: 10_001 })).toThrow(ConfigError);
   });
