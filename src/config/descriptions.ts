@@ -21,7 +21,11 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'sources[].tls.insecure': 'Skip certificate checks. Only for labs.',
 
   'sources[controlm].endpoint': 'Base URL of the Control-M Automation API, e.g. `https://ctm.example.com:8443/automation-api`.',
-  'sources[controlm].mode': '`usage`: the server\'s own `/usage/jobs` figure (current day only); `jobs-status`: count the rows of `/run/jobs/status` for the order date.',
+  'sources[controlm].mode': '`usage`: the server\'s own `/usage/jobs` figure (current day only); `jobs-status`: count the rows of `/run/jobs/status` for the order date; `usage-report`: the day\'s figure of Control-M SaaS\'s `/usage/report`.',
+  'sources[controlm].countAs': '`jobs-status` only. `ordered`: one unit per job row of the order date (on-premises licensing: loaded jobs); `executions`: the sum of `numberOfRuns`, without Dummy and SLA jobs (the SaaS usage report).',
+  'sources[controlm].reconcile': '`jobs-status` only: also read `/usage/jobs` (same endpoint and auth) and store the drift between the two figures.',
+  'sources[controlm].reconcile.with': 'The server figure to compare with: `usage`.',
+  'sources[controlm].reconcile.maxDriftPercent': 'A drift above this share of the server figure logs a warning and sends a `drift` alert.',
   'sources[controlm].auth': 'API key (`x-api-key`), or a session login (`POST /session/login`, bearer token).',
   'sources[controlm].auth.apiKey': 'Control-M API key (a secret reference).',
   'sources[controlm].auth.username': 'Control-M user for the session login.',

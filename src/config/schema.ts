@@ -90,15 +90,23 @@ export const controlmSourceSchema = z.strictObject({
   ...sourceBase,
   type: z.literal('controlm'),
   endpoint: z.url(),
-  mode: z.enum(['usage', 'jobs-status']).default('usage'),
+  /**
+   * `usage`: the server's `usage/jobs` figure (current Control-M day only); `jobs-status`: counts
+   * the rows of `run/jobs/status` itself; `usage-report`: Control-M SaaS `usage/report`, per day.
+   */
+  mode: z.enum(['usage', 'jobs-status', 'usage-report']).default('usage'),
   auth: controlmAuth,
   tls: tlsSchema.optional(),
   /** Extra query parameters for `jobs-status` (ctm, application, folder, ...). */
   query: z.record(z.string(), z.string()).default({}),
-  /** Maximum rows asked from `run/jobs/status`; the API caps answers, a capped answer is an error. */
-  pageLimit: z.number().int().positive().max(100_000).default(10_000),
+  /** Maximum rows asked from `run/jobs/status`: the server answers at most 10,000, a capped answer is an error. */
+  pageLimit: z.number().int().positive().max(10_000, 'Control-M answers at most 10,000 rows: split the query with partitions').default(10_000),
   /** `jobs-status` in several requests (each with these extra filters) when one would be capped. */
   partitions: z.array(z.record(z.string(), z.string())).default([]),
+  /** What a jobs-status count bills: job rows of the order date (`ordered`) or their runs (`executions`). */
+  countAs: z.enum(['ordered', 'executions']).default('ordered'),
+  /** jobs-status only: also read `usage/jobs` and alert (`drift`) when the two differ by more than this. */
+  reconcile: z.strictObject({ with: z.literal('usage'), maxDriftPercent: z.number().min(0).max(100).default(5) }).optional(),
 });
 
 export const httpJsonSourceSchema = z.strictObject({
@@ -171,7 +179,7 @@ export const scheduleSchema = z
     message: 'set exactly one of every or cron',
   });
 
-export const ALERT_KINDS = ['run-failed', 'limit-exceeded', 'near-limit', 'stale', 'anomaly', 'forecast-breach'] as const;
+export const ALERT_KINDS = ['run-failed', 'limit-exceeded', 'near-limit', 'stale', 'anomaly', 'forecast-breach', 'drift'] as const;
 
 const channelBase = {
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use lowercase letters, digits and -'),
@@ -323,6 +331,9 @@ export const configFileSchema = z.strictObject({
       sources.forEach((source, index) => {
         if (seen.has(source.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate source name ${source.name}` });
         seen.add(source.name);
+        if (source.type === 'controlm' && source.mode !== 'jobs-status' && source.reconcile) {
+          ctx.addIssue({ code: 'custom', path: [index, 'reconcile'], message: 'reconcile checks a jobs-status count against usage/jobs: set mode: jobs-status or remove it' });
+        }
       });
     })
     .optional(),

@@ -9,7 +9,7 @@ import type { FailedRun, RunWriter, SourceCountRecord } from '../persistence/wri
 import { fetchedLine, retryingLine, successLine, totalLine } from '../runs/log-lines.js';
 import { toShortId } from '../runs/names.js';
 import { withSpan } from '../telemetry/tracing.js';
-import type { CountSource } from '../sources/types.js';
+import type { CountSource, ServerHealth, SourceFetchResult } from '../sources/types.js';
 import { aggregate, storableCounts, type FetchedCount } from './aggregate.js';
 import type { AggregateJobData, FetchJobData, RunJobRef } from './job-data.js';
 
@@ -28,6 +28,8 @@ export interface ProcessorDeps {
   /** Observers for metrics; optional so processors work without telemetry. */
   onFetch?: (source: string, outcome: 'success' | 'error', durationMs: number) => void;
   onRunFinished?: (outcome: 'success' | 'error', trigger: string, client: string, total?: number, limit?: number) => void;
+  /** What a source said about its servers (Control-M `config/servers`, answer rows). */
+  onSourceHealth?: (source: string, health: ServerHealth) => void;
   /** Looks at a run just stored as successful (the anomaly check); never throws. */
   afterSuccess?: (run: SucceededRun) => Promise<unknown>;
 }
@@ -61,17 +63,20 @@ export function createFetchProcessor(deps: ProcessorDeps) {
     const startedAt = new Date();
     try {
       if (!source) throw new ConfigError(`source ${sourceName} is not configured on this worker`);
-      assertCountsDate(source, job.data.businessDate, deps.currentBusinessDate(sourceName, startedAt));
+      const currentBusinessDate = deps.currentBusinessDate(sourceName, startedAt);
+      assertCountsDate(source, job.data.businessDate, currentBusinessDate);
       const result = await markedProcessingIfSlow(deps, runId, startedAt, logger, () =>
         withSpan(`fetch ${sourceName}`, { 'jobtally.run': runName, 'jobtally.source': sourceName, 'jobtally.source_type': source.type }, () =>
-          source.fetchCount({ signal: signal ?? new AbortController().signal, logger, businessDate: job.data.businessDate }),
+          source.fetchCount({ signal: signal ?? new AbortController().signal, logger, businessDate: job.data.businessDate, currentBusinessDate }),
         ),
       );
       const durationMs = performance.now() - started;
       const metrics = sourceMetrics(result.count, result.metrics, durationMs);
       if (metrics.rejected.length > 0) logger.warn({ rejected: metrics.rejected }, 'source metrics ignored');
       deps.onFetch?.(sourceName, 'success', durationMs);
+      if (result.health) deps.onSourceHealth?.(sourceName, result.health);
       logger.info({ count: result.count, durationMs: Math.round(durationMs) }, 'source counted');
+      await reportFindings(deps, job.data, sourceName, result);
       // Stored with the run's outcome by the writer, in one transaction, not here.
       return {
         source: sourceName,
@@ -176,6 +181,16 @@ export async function storeLateCount(deps: ProcessorDeps, job: Job<FetchJobData>
     await deps.writer.recordSourceCounts(job.data.runId, storableCounts([job.data.source], [result]));
   } catch (error) {
     deps.logger.warn({ err: error, run: job.data.runName, source: job.data.source }, 'could not store the count of a source of a failed run');
+  }
+}
+
+/** A source's warnings go to the run log; a reconciliation over its threshold is a `drift` alert. */
+async function reportFindings(deps: ProcessorDeps, run: FetchJobData, source: string, result: SourceFetchResult): Promise<void> {
+  const warnings = result.warnings ?? [];
+  if (warnings.length > 0) await deps.writer.addLines(run.runId, warnings.map((warning) => ({ level: 'warn' as const, source, message: `${source}: ${warning}` })));
+  const reconciliation = result.reconciliation;
+  if (reconciliation && reconciliation.driftPercent > reconciliation.maxDriftPercent) {
+    await deps.alerts.send({ kind: 'drift', runName: run.runName, client: run.client, businessDate: run.businessDate, source, ...reconciliation });
   }
 }
 

@@ -82,6 +82,21 @@ ${body}
 </section>`;
 }
 
+/** Shown only when a Control-M jobs-status source stored both definitions' figures. */
+function billingSection(sections: BreakdownSections): SafeHtml | string {
+  if (sections.billing.length === 0) return '';
+  const count = (value: number | undefined) => (value === undefined ? '–' : formatCount(value));
+  return html`<section id="billing">
+<div class="section-head"><h2>What the license counts</h2></div>
+<p class="context">Ordered: one unit per job ordered for the day (on-premises task licenses). Executions: every run of a job, without dummy and SLA jobs (BMC's SaaS usage report). Jobs that never ran and dummy jobs cost units only when ordered jobs are billed.</p>
+<table id="billing-table"><thead><tr><th>Source</th><th class="num">Billed</th><th class="num">Ordered</th><th class="num">Executions</th><th class="num">Never ran</th><th class="num">Dummy</th><th class="num">Carried over</th><th class="num">Server usage figure</th><th class="num">Drift</th></tr></thead>
+<tbody>${sections.billing.map(
+    (row) =>
+      html`<tr><td>${row.source}</td><td class="num">${formatCount(row.billed)}</td><td class="num">${formatCount(row.ordered)}</td><td class="num">${formatCount(row.executions)}</td><td class="num">${formatCount(row.neverRan)}</td><td class="num">${formatCount(row.dummy)}</td><td class="num">${formatCount(row.carriedOver)}</td><td class="num">${count(row.serverUsage)}</td><td class="num">${count(row.drift)}</td></tr>`,
+  )}</tbody></table>
+</section>`;
+}
+
 function applicationsSection(sections: BreakdownSections, query: InsightQuery): SafeHtml {
   const { run, previous } = sections;
   const body =
@@ -165,6 +180,7 @@ ${
     ? html`<p class="empty-state" id="empty">No successful runs for client <strong>${query.client}</strong> yet. Trends, projections and anomalies appear here once runs have succeeded.</p>`
     : html`${summarySection(report.summary, report)}
 ${savingsSection(report.breakdowns, query)}
+${billingSection(report.breakdowns)}
 ${applicationsSection(report.breakdowns, query)}
 ${trendsSection(report.trends, report.summary.limit, query)}
 ${anomaliesSection(report.anomalies, query)}`

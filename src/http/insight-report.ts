@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { Config } from '../config/load.js';
 import { addDays } from '../insight/calendar.js';
+import { billingRows, type BillingRow } from '../insight/billing.js';
 import { savings, type SavingRow } from '../insight/savings.js';
 import { dailyTrends, sourcesOf, topWithChange, type DailyFigure, type KeyedChange, type TrendRow } from '../insight/trends.js';
 import { forecastToday, type TodayForecast } from '../monitor/forecast-check.js';
@@ -36,6 +37,8 @@ export interface BreakdownSections {
   applications: KeyedChange[];
   /** False when the run's sources report no status breakdown (only Control-M jobs-status does). */
   hasStatuses: boolean;
+  /** The run's Control-M jobs-status sources under both billing definitions. */
+  billing: BillingRow[];
 }
 
 export interface Trends {
@@ -78,8 +81,8 @@ export class InsightReports {
 
   async breakdownSections(client: string): Promise<BreakdownSections> {
     const run = await this.deps.insight.latestRun(client);
-    if (!run) return { run, previous: undefined, savings: [], applications: [], hasStatuses: false };
-    const previous = await this.deps.insight.latestRun(client, addDays(run.businessDate, -1));
+    if (!run) return { run, previous: undefined, savings: [], applications: [], hasStatuses: false, billing: [] };
+    const [previous, detail] = await Promise.all([this.deps.insight.latestRun(client, addDays(run.businessDate, -1)), this.deps.runs.getDetail(run.runName)]);
     const entries = await this.deps.insight.breakdowns(previous ? [run.runId, previous.runId] : [run.runId], ['status', 'application']);
     const ofRun = (runId: number, dimension: 'status' | 'application') => entries.filter((entry) => entry.runId === runId && entry.dimension === dimension);
     const byApplication = (runId: number) => {
@@ -94,6 +97,7 @@ export class InsightReports {
       savings: savings(statuses.map((entry) => ({ source: entry.source, status: entry.key, count: entry.count })), run.total),
       applications: topWithChange(byApplication(run.runId), previous ? byApplication(previous.runId) : undefined, this.deps.config.insight.topApplications),
       hasStatuses: statuses.length > 0,
+      billing: billingRows(detail?.metrics ?? []),
     };
   }
 

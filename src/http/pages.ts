@@ -138,7 +138,7 @@ ${run.message ? html`<p class="${status === 'error' ? 'error-box' : ''}" id="run
 <table id="counts"><thead><tr><th>Source</th><th class="num">Count</th><th class="num">Fetch</th><th>Breakdown</th></tr></thead>
 <tbody>${counts.map(
     (count) => html`<tr><td>${count.source}</td><td class="num">${formatCount(count.count)}</td><td class="num">${formatDuration(count.durationMs)}</td>
-<td>${breakdownList('by status', count.breakdown?.byStatus)}${breakdownList('by application', count.breakdown?.byApplication)}</td></tr>`,
+<td>${breakdownList('by status', count.breakdown?.byStatus)}${breakdownList('by application', count.breakdown?.byApplication)}${breakdownList('by server', count.breakdown?.byServer)}${breakdownList('by type', count.breakdown?.byType)}${breakdownList('servers up (1) or not (0)', count.breakdown?.serverUp)}</td></tr>`,
   )}</tbody></table>
 <p id="total">${total ? html`Total <strong class="${total.total > total.limit ? 'over' : ''}">${formatCount(total.total)}</strong> of limit ${formatCount(total.limit)} (${formatPercent(total.total, total.limit)})` : 'No total stored.'}</p>
 ${metricsSection(input.detail)}

@@ -151,18 +151,20 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
   await warmUpRoles(app.database, config, roles);
   const setup = { connection, prefix: config.queue.prefix, logger, telemetry: app.telemetry };
   const workers: WorkerGroup[] = [];
+  const sources = roles.includes('worker') ? createSources(config) : new Map<string, CountSource>();
   if (roles.includes('worker')) {
     const anomalies = new RunAnomalyCheck({ insight: app.insight, alerts: app.alerts, logger, rules: config.insight.anomalies, timezone: config.timezone });
     workers.push(
       startFlowWorkers(setup, config, {
         writer: app.writer,
-        sources: createSources(config),
+        sources,
         alerts: app.alerts,
         logger,
         nearLimitPercent: config.nearLimitPercent,
         redact: secretScrubber(config),
         onFetch: app.metrics.onFetch,
         onRunFinished: app.metrics.onRunFinished,
+        onSourceHealth: app.metrics.onSourceHealth,
         afterSuccess: (run) => anomalies.afterSuccess(run),
       }),
     );
@@ -195,6 +197,9 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
     async stop(force = false) {
       for (const timer of timers) timer.stop();
       await Promise.all(workers.map((group) => group.close(force)));
+      // After the workers: no fetch uses a source any more (a Control-M session is logged out).
+      const closing = [...sources.values()].flatMap((source) => (source.close ? [source.close().catch((error: unknown) => logger.warn({ err: error, source: source.name }, 'could not close source'))] : []));
+      await Promise.all(closing);
     },
   };
 }

@@ -8,6 +8,8 @@ export type AlertEvent =
   | { kind: 'run-failed'; runName: string; client: string; businessDate: string; reason: string }
   | { kind: 'limit-exceeded'; runName: string; client: string; businessDate: string; total: number; limit: number }
   | { kind: 'near-limit'; runName: string; client: string; businessDate: string; total: number; limit: number; percent: number }
+  /** A reconciled jobs-status count is further from the server's own usage figure than allowed. */
+  | { kind: 'drift'; runName: string; client: string; businessDate: string; source: string; own: number; server: number; driftPercent: number; maxDriftPercent: number }
   | { kind: 'stale'; client: string; businessDate: string; lastSuccessAt: string | null; staleForMs: number }
   /** A successful run whose counts are far from the recent history at that hour; `hour` reads `14:00–15:00`. */
   | { kind: 'anomaly'; runName: string; client: string; businessDate: string; hour: string; anomalies: Anomaly[] }
@@ -55,6 +57,12 @@ export function describeAlert(event: AlertEvent): { title: string; text: string;
       return {
         title: `jobtally: ${event.client} at ${formatPercent(event.total, event.limit)} of the license limit`,
         text: `Total ${formatCount(event.total)} of ${formatCount(event.limit)} on ${event.businessDate} (alert threshold ${event.percent}%, run ${event.runName}).`,
+        severity: 'warning',
+      };
+    case 'drift':
+      return {
+        title: `jobtally: ${event.source} differs from Control-M's own usage figure by ${event.driftPercent.toFixed(1)}% (${event.client})`,
+        text: `jobtally counted ${formatCount(event.own)}, usage/jobs says ${formatCount(event.server)} on ${event.businessDate} (alert above ${event.maxDriftPercent}%, run ${event.runName}). Check countAs, the query filters and the partitions of this source.`,
         severity: 'warning',
       };
     case 'stale':

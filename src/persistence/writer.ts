@@ -292,12 +292,16 @@ interface BreakdownRow {
   count: number;
 }
 
-const DIMENSION_OF: Record<keyof CountBreakdown, BreakdownDimension> = {
+/**
+ * The breakdowns the insight queries read as rows. The others (by server, by type, server state)
+ * stay in the source count's `breakdown` JSON, shown with the run.
+ */
+const DIMENSION_OF = {
   byStatus: 'status',
   byApplication: 'application',
   bySubApplication: 'sub_application',
   flags: 'flag',
-};
+} as const satisfies Partial<Record<keyof CountBreakdown, BreakdownDimension>>;
 
 /** One source's metrics as rows, but those its count row holds; a source's value has no rule of its own. */
 function sourceMetricRows(values: MetricValues | undefined): { metric: string; value: number }[] {
@@ -308,7 +312,7 @@ function sourceMetricRows(values: MetricValues | undefined): { metric: string; v
 
 function breakdownRows(breakdown: CountBreakdown | undefined): BreakdownRow[] {
   if (!breakdown) return [];
-  return (Object.keys(DIMENSION_OF) as (keyof CountBreakdown)[]).flatMap((field) =>
+  return (Object.keys(DIMENSION_OF) as (keyof typeof DIMENSION_OF)[]).flatMap((field) =>
     Object.entries(breakdown[field] ?? {}).map(([key, count]) => ({ dimension: DIMENSION_OF[field], key, count })),
   );
 }

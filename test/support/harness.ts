@@ -26,7 +26,7 @@ export interface Harness {
   producer: RunProducer;
   alerts: AlertEvent[];
   logger: Logger;
-  startWorkers(sources: CountSource[], observers?: Pick<ProcessorDeps, 'onFetch' | 'onRunFinished' | 'afterSuccess'>): WorkerGroup;
+  startWorkers(sources: CountSource[], observers?: Pick<ProcessorDeps, 'onFetch' | 'onRunFinished' | 'afterSuccess' | 'onSourceHealth'>): WorkerGroup;
   close(): Promise<void>;
 }
 
