@@ -14,13 +14,15 @@ export function testRedis(): Redis {
   return new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
 }
 
-/** Removes every key of every jobtally queue under `prefix`. */
+/** Removes every key of every jobtally queue under `prefix`, and the web role's sessions. */
 export async function obliterateQueues(prefix: string, connection: Redis): Promise<void> {
   for (const name of ALL_QUEUE_NAMES) {
     const queue = new Queue(name, { connection, prefix });
     await queue.obliterate({ force: true });
     await queue.close();
   }
+  const sessions = await connection.keys(`${prefix}:web:session:*`);
+  if (sessions.length > 0) await connection.del(...sessions);
 }
 
 /** Every value stored under `prefix`, as text: for tests that assert what Redis must never hold. */
