@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Secret } from '../../src/config/secret.js';
 import { SourceUnavailableError } from '../../src/errors.js';
 import { waitForRunFinished } from '../../src/flow/wait.js';
 import { hashPassword } from '../../src/http/passwords.js';
@@ -104,22 +105,25 @@ describe('logout', () => {
   });
 
   it('ends every session of a user whose password changed, and only theirs', async () => {
-    const vera = await loggedIn('vera');
-    const otto = await loggedIn('otto');
-    const users = harness.config.web.users.map((user) => (user.name === 'vera' ? { ...user, passwordHash: hashPassword('a-new-password-2') } : user));
-    const changed = { ...harness, config: { ...harness.config, web: { ...harness.config.web, users: await Promise.all(users.map(async (user) => ({ ...user, passwordHash: await user.passwordHash }))) } } };
-    // The same Redis, a config with vera's new password hash: the web role restarted after `jobtally user add`.
-    const restarted = await startHarnessWeb(changed);
+    // Both web roles share a session secret, as a deployment across restarts does.
+    const web = { ...harness.config.web, sessionSecret: new Secret('a-session-secret-of-32-characters', 'test') };
+    const before = await startHarnessWeb({ ...harness, config: { ...harness.config, web } });
+    const users = await Promise.all(web.users.map(async (user) => (user.name === 'vera' ? { ...user, passwordHash: await hashPassword('a-new-password-2') } : user)));
+    // The same Redis, and vera's new password hash in the config: the web role restarted after `jobtally user add`.
+    const after = await startHarnessWeb({ ...harness, config: { ...harness.config, web: { ...web, users } } });
     try {
+      const vera = await loggedIn('vera', before.url);
+      const otto = await loggedIn('otto', before.url);
       const replay = (session: Session) => {
-        const again = new Session(restarted.url);
+        const again = new Session(after.url);
         again.cookies.set('jt_session', session.cookies.get('jt_session') ?? '');
         return again.request('/runs');
       };
       expect((await replay(vera)).status).toBe(303);
       expect((await replay(otto)).status).toBe(200);
     } finally {
-      await restarted.close();
+      await before.close();
+      await after.close();
     }
   });
 });
