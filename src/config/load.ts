@@ -208,5 +208,19 @@ export function secretValues(config: Config): string[] {
     else if (typeof value === 'object' && value !== null) Object.values(value).forEach(walk);
   };
   walk(config);
-  return values.filter((value) => value !== '');
+  return values.filter((value) => value !== '').flatMap((value) => [value, ...urlPasswords(value)]);
+}
+
+/** A connection URL's password can show on its own (a driver's "password authentication failed for …"). */
+function urlPasswords(value: string): string[] {
+  if (!URL.canParse(value)) return [];
+  const { password } = new URL(value);
+  if (password === '') return [];
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // A malformed escape: the raw form is the only one there is.
+  }
+  return [...new Set([password, decoded])];
 }

@@ -267,12 +267,18 @@ export const webConfigSchema = z.strictObject({
   /** How users reach the dashboard (behind a proxy); used in alert links. */
   publicUrl: z.url().optional(),
   users: z.array(webUserSchema).default([]),
-  /** Signs session cookies; without it sessions last until the web process restarts. */
+  /** Signs CSRF tokens (sessions live in Redis); without it, forms opened before a restart must be reloaded. */
   sessionSecret: secretRefSchema.optional(),
   sessionTtlMs: durationMs.default(12 * 3_600_000),
   /** Failed logins allowed per client address in `loginWindowMs` before it is locked out. */
   maxFailedLogins: z.number().int().positive().default(10),
   loginWindowMs: durationMs.default(15 * 60_000),
+  /**
+   * Which proxies to believe about the client address (X-Forwarded-For) and scheme: express's
+   * `trust proxy` (true, a hop count, addresses or subnets, `loopback`). Off by default, so a client
+   * cannot pick the address the login lockout counts against.
+   */
+  trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1), z.array(z.string().min(1)).min(1)]).default(false),
 });
 
 /**

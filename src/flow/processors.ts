@@ -8,6 +8,7 @@ import type { AlertSink } from '../notify/events.js';
 import type { FailedRun, RunWriter, SourceCountRecord } from '../persistence/writer.js';
 import { fetchedLine, retryingLine, successLine, totalLine } from '../runs/log-lines.js';
 import { toShortId } from '../runs/names.js';
+import { redactError } from '../telemetry/redact-error.js';
 import { withSpan } from '../telemetry/tracing.js';
 import type { CountSource, ServerHealth, SourceFetchResult } from '../sources/types.js';
 import { aggregate, storableCounts, type FetchedCount } from './aggregate.js';
@@ -23,8 +24,11 @@ export interface ProcessorDeps {
   metricRules: MetricRules;
   /** The Control-M day a source is in at `now` (config `timezone` and its `newDayTime`). */
   currentBusinessDate: (source: string, now: Date) => string;
-  /** Blanks secret values out of error text before it is stored or shown (servers echo keys). */
-  redact?: (text: string) => string;
+  /**
+   * Blanks secret values out of error text (servers echo keys): every error is redacted with it
+   * before it leaves a processor, so BullMQ never stores a secret in a job record.
+   */
+  redact: (text: string) => string;
   /** Observers for metrics; optional so processors work without telemetry. */
   onFetch?: (source: string, outcome: 'success' | 'error', durationMs: number) => void;
   onRunFinished?: (outcome: 'success' | 'error', trigger: string, client: string, total?: number, limit?: number) => void;
@@ -88,9 +92,10 @@ export function createFetchProcessor(deps: ProcessorDeps) {
         metrics: metrics.values,
         line: fetchedLine(sourceName, result.count, durationMs, recovered(job) ? joinNotes(result.note, 'counted again after the previous worker stopped') : result.note),
       };
-    } catch (error) {
+    } catch (thrown) {
       deps.onFetch?.(sourceName, 'error', performance.now() - started);
-      const reason = (deps.redact ?? String)(errorMessage(error));
+      const error = redactError(thrown, deps.redact);
+      const reason = errorMessage(error);
       const attempts = job.opts.attempts ?? 1;
       if (!isFinalAttempt(job, error)) {
         logger.warn({ err: error, attempt: job.attemptsMade + 1 }, 'source fetch failed; will retry');
@@ -146,9 +151,10 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
         await deps.writer.recordSourceCounts(data.runId, sources);
       }
       return { total: result.total };
-    } catch (error) {
+    } catch (thrown) {
+      const error = redactError(thrown, deps.redact);
       if (!(error instanceof MissingCountError || error instanceof LimitExceededError)) {
-        if (isFinalAttempt(job, error)) await failRun(deps, data, `could not store the result: ${(deps.redact ?? String)(errorMessage(error))}`, { sources });
+        if (isFinalAttempt(job, error)) await failRun(deps, data, `could not store the result: ${errorMessage(error)}`, { sources });
         else logger.warn({ err: error, attempt: job.attemptsMade + 1 }, 'could not store the result; will retry');
         throw error;
       }

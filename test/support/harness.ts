@@ -6,6 +6,7 @@ import { RunProducer } from '../../src/flow/producer.js';
 import { waitForRunFinished } from '../../src/flow/wait.js';
 import type { ProcessorDeps } from '../../src/flow/processors.js';
 import { startFlowWorkers, type WorkerGroup } from '../../src/flow/workers.js';
+import { secretScrubber } from '../../src/lifecycle/app.js';
 import { RunAnomalyCheck } from '../../src/monitor/anomaly-check.js';
 import { InsightRepository } from '../../src/persistence/insight-repository.js';
 import { RunsRepository } from '../../src/persistence/runs-repository.js';
@@ -82,6 +83,7 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}): Pr
         alerts: alertSink,
         logger,
         nearLimitPercent: config.nearLimitPercent,
+        redact: secretScrubber(config),
         afterSuccess: (run) => anomalies.afterSuccess(run),
         ...observers,
       });

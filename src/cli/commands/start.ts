@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { redactUrl } from '../../config/secret.js';
 import { InputError } from '../../errors.js';
 import { waitForRunFinished } from '../../flow/wait.js';
 import { scheduledRunRequest } from '../../flow/workers.js';
@@ -109,7 +110,7 @@ function printBanner(cli: CliContext, app: AppContext, roles: Role[], webUrl: st
     `  limit     ${formatCount(config.limit)}`,
     `  schedules ${config.schedules.map((schedule) => schedule.name).join(', ') || 'none'}`,
     `  data      ${app.database.kind === 'pglite' ? `embedded database in ${app.database.location}` : `Postgres ${app.database.location}`}`,
-    `  redis     ${app.redis.origin === 'private' ? `private redis-server at ${app.redis.url}` : app.redis.url}`,
+    `  redis     ${app.redis.origin === 'private' ? 'private redis-server at ' : ''}${redactUrl(app.redis.url, 'Redis')}`,
     ...(webUrl ? [`  dashboard ${webUrl}/runs   queues ${webUrl}/admin/queues`] : []),
     '  stop with Ctrl+C',
   ];
