@@ -42,6 +42,13 @@ const enum Step {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The first size of the buffer that carries an unfinished element into the next chunk. */
+const CARRY_BYTES = 128 * 1024;
+/**
+ * The most bytes of elements parsed in one `JSON.parse`: the string it reads (two bytes a character
+ * once one is not Latin-1) stays below V8's large-object size, so it dies young with the rest.
+ */
+const BATCH_BYTES = 32 * 1024;
 
 /**
  * Reads one JSON object as its bytes arrive, in memory that does not grow with the answer, at the
@@ -64,6 +71,7 @@ export class StreamingObjectReader {
 
   /** Unscanned and still-needed bytes: what was kept of the previous chunks, then the current one. */
   #window: Buffer = EMPTY;
+  #carry: Buffer = Buffer.allocUnsafe(CARRY_BYTES);
   /** Next byte of the window to look at. */
   #at = 0;
   /** First byte still needed (a key, a value, the unparsed part of an array); -1 when none. */
@@ -88,11 +96,34 @@ export class StreamingObjectReader {
   /** Feeds the next chunk; throws JsonShapeError on invalid JSON, or what `onElement` threw. */
   write(chunk: Uint8Array): void {
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.#window = this.#mark >= 0 && this.#mark < this.#window.length ? Buffer.concat([this.#window.subarray(this.#mark), bytes]) : bytes;
-    this.#at -= this.#mark >= 0 ? this.#mark : this.#at;
-    if (this.#mark >= 0) this.#mark = 0;
+    if (this.#mark < 0) {
+      this.#window = bytes;
+      this.#at = 0;
+    } else {
+      this.#window = this.#keepWith(bytes);
+      this.#at -= this.#mark;
+      this.#mark = 0;
+    }
     this.#advance();
     if (this.#mark < 0) this.#window = EMPTY;
+  }
+
+  /**
+   * The window's bytes from the mark followed by `bytes`, in one buffer reused from chunk to chunk:
+   * a new one per chunk would be 64 kB of garbage outside the heap each time, which the GC frees late.
+   */
+  #keepWith(bytes: Buffer): Buffer {
+    const kept = this.#window.subarray(this.#mark);
+    const length = kept.length + bytes.length;
+    if (length > this.#carry.length) {
+      const grown = Buffer.allocUnsafe(Math.max(length, this.#carry.length * 2));
+      grown.set(kept);
+      this.#carry = grown;
+    } else {
+      this.#carry.set(kept);
+    }
+    this.#carry.set(bytes, kept.length);
+    return this.#carry.subarray(0, length);
   }
 
   /** The stream is over: the document must be complete. */
@@ -261,9 +292,15 @@ export class StreamingObjectReader {
       }
       const byte = window[delimiter];
       if (byte === COMMA) {
-        lastSeparator = delimiter;
         this.#arrayHasSeparator = true;
         this.#at = delimiter + 1;
+        if (delimiter - this.#mark >= BATCH_BYTES) {
+          this.#deliver(this.#mark, delimiter, true);
+          this.#mark = delimiter + 1;
+          lastSeparator = -1;
+        } else {
+          lastSeparator = delimiter;
+        }
       } else if (byte === CLOSE_BRACKET) {
         this.#deliver(this.#mark, delimiter, false);
         this.#mark = -1;

@@ -129,6 +129,13 @@ describe('StreamingObjectReader', () => {
     for (const size of [1, 2, 3, 5, 8]) expect(read(bytes, size), `chunks of ${size}`).toEqual(reference);
   });
 
+  it('reads a large array (parsed in several batches per chunk) alike in any chunk size', () => {
+    const statuses = Array.from({ length: 3000 }, (_, index) => ({ jobId: `ctm01:${index}`, name: index % 3 === 0 ? `Clôture ✓ ${index}` : `job ${index}`, note: '],"x":[{', runs: [index, { deep: [index] }] }));
+    const bytes = encoder.encode(JSON.stringify({ total: 3000, statuses, returned: 3000 }));
+    const reference = { answer: { fields: { returned: 3000, total: 3000 }, elements: 3000 }, elements: statuses.map((element, index) => [index, element]) };
+    for (const size of [bytes.length, 65_536, 33_333, 4096, 1000, 97]) expect(read(bytes, size), `chunks of ${size}`).toEqual(reference);
+  });
+
   it('refuses every truncated answer, wherever it is cut', () => {
     const bytes = encoder.encode('{"statuses":[{"jobId":"a","s":"x]\\""},[1,{"b":[]}]],"returned":2,"total":2}');
     expect(read(bytes).answer.elements).toBe(2);
