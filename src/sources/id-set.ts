@@ -1,37 +1,48 @@
 /** Slots of the hash table when it is created; it doubles when half full. */
 const INITIAL_SLOTS = 1024;
-const INITIAL_BYTES = 64 * 1024;
-/** An empty slot holds 0; a used one the id's offset in the arena plus one. */
+/** The arena grows by pages of 2^PAGE_SHIFT bytes, never by copying. */
+const PAGE_SHIFT = 18;
+const PAGE_BYTES = 1 << PAGE_SHIFT;
+const PAGE_MASK = PAGE_BYTES - 1;
+/** The most bytes an id can take in a page (length prefix included); a longer one (no job id is) goes to a plain Set. */
+const LONGEST_ENTRY = 16 * 1024;
+/** An empty slot holds 0; a used one the id's place in the arena (page, offset) plus one. */
 const EMPTY_SLOT = 0;
 
 /**
- * A set of strings (job ids: a million in one Control-M answer) kept in two flat typed arrays
- * instead of a heap string and a hash-table entry per id: each id's UTF-8 bytes after their length
- * in one byte arena, and an open-addressing table of arena offsets. A million 16-character ids take
- * about 25 MB outside the heap, where a `Set<string>` holds about 70 MB on it that every major GC
- * walks. Membership is exact: a candidate is compared byte for byte, never by its hash alone.
+ * A set of strings (job ids: a million in one Control-M answer) kept in flat typed arrays instead
+ * of a heap string and a hash-table entry per id: each id's UTF-8 bytes after their length in an
+ * arena of fixed pages, and an open-addressing table of places in the arena. A million ids of 12
+ * characters take about 22 MB outside the heap, where a `Set<string>` holds about 60 MB on it that
+ * every major GC walks; the arena grows a page at a time, so it never leaves an old copy behind
+ * for the GC. Membership is exact: a candidate is compared byte for byte, never by hash alone.
  */
 export class IdSet {
-  #arena = new Uint8Array(INITIAL_BYTES);
+  readonly #pages: Uint8Array[] = [new Uint8Array(PAGE_BYTES)];
+  #page = this.#pages[0] as Uint8Array;
+  /** Bytes used in the last page, where a candidate is staged. */
   #used = 0;
   #slots = new Int32Array(INITIAL_SLOTS);
   #size = 0;
+  readonly #long = new Set<string>();
 
   get size(): number {
-    return this.#size;
+    return this.#size + this.#long.size;
   }
 
   has(id: string): boolean {
+    if (id.length * 3 + 5 > LONGEST_ENTRY) return this.#long.has(id);
     const length = this.#stage(id);
-    return this.#slots[this.#find(this.#used, length)] !== EMPTY_SLOT;
+    return this.#slots[this.#find(this.#page, this.#used, length)] !== EMPTY_SLOT;
   }
 
   /** Adds `id`; true when it was not in the set yet. */
   add(id: string): boolean {
+    if (id.length * 3 + 5 > LONGEST_ENTRY) return this.#long.size !== this.#long.add(id).size;
     const length = this.#stage(id);
-    const slot = this.#find(this.#used, length);
+    const slot = this.#find(this.#page, this.#used, length);
     if (this.#slots[slot] !== EMPTY_SLOT) return false;
-    this.#slots[slot] = this.#used + 1;
+    this.#slots[slot] = (((this.#pages.length - 1) << PAGE_SHIFT) | this.#used) + 1;
     this.#used += length;
     this.#size++;
     if (this.#size * 2 > this.#slots.length) this.#rehash();
@@ -39,18 +50,21 @@ export class IdSet {
   }
 
   /**
-   * Writes `id` (length, then UTF-8 bytes) at the end of the arena without committing it; returns
-   * how many bytes it took. ASCII, what job ids are, is written by hand: faster than an encoder call.
+   * Writes `id` (length, then UTF-8 bytes) after the last entry without committing it; returns how
+   * many bytes it took. ASCII, what job ids are, is written by hand: faster than an encoder call.
    */
   #stage(id: string): number {
-    const room = 5 + id.length * 3;
-    if (this.#used + room > this.#arena.length) this.#growArena(room);
-    const arena = this.#arena;
+    if (this.#used + id.length * 3 + 5 > PAGE_BYTES) {
+      this.#page = new Uint8Array(PAGE_BYTES);
+      this.#pages.push(this.#page);
+      this.#used = 0;
+    }
+    const page = this.#page;
     let at = this.#used + lengthPrefixSize(id.length);
     for (let index = 0; index < id.length; index++) {
       const code = id.charCodeAt(index);
       if (code >= 0x80) return this.#stageEncoded(id);
-      arena[at++] = code;
+      page[at++] = code;
     }
     return this.#writeLength(id.length) + id.length;
   }
@@ -58,44 +72,32 @@ export class IdSet {
   #stageEncoded(id: string): number {
     const bytes = Buffer.from(id, 'utf8');
     const prefix = this.#writeLength(bytes.length);
-    this.#arena.set(bytes, this.#used + prefix);
+    this.#page.set(bytes, this.#used + prefix);
     return prefix + bytes.length;
   }
 
-  /** Writes the length as a base-128 varint at the end of the arena; returns its size. */
+  /** Writes the length as a base-128 varint at the staging place; returns its size. */
   #writeLength(length: number): number {
     let at = this.#used;
     let rest = length;
     while (rest >= 0x80) {
-      this.#arena[at++] = (rest & 0x7f) | 0x80;
+      this.#page[at++] = (rest & 0x7f) | 0x80;
       rest >>>= 7;
     }
-    this.#arena[at++] = rest;
+    this.#page[at++] = rest;
     return at - this.#used;
   }
 
-  /** The slot holding the entry equal to the one at `offset`, or the empty slot where it would go. */
-  #find(offset: number, length: number): number {
+  /** The slot holding the entry equal to the `length` bytes at `offset` of `page`, or the empty slot where it would go. */
+  #find(page: Uint8Array, offset: number, length: number): number {
     const slots = this.#slots;
     const mask = slots.length - 1;
-    let slot = hashBytes(this.#arena, offset, length) & mask;
+    let slot = hashBytes(page, offset, length) & mask;
     for (;;) {
       const held = slots[slot] as number;
-      if (held === EMPTY_SLOT || this.#equal(held - 1, offset, length)) return slot;
+      if (held === EMPTY_SLOT || equalBytes(this.#pages[(held - 1) >>> PAGE_SHIFT] as Uint8Array, (held - 1) & PAGE_MASK, page, offset, length)) return slot;
       slot = (slot + 1) & mask;
     }
-  }
-
-  #equal(left: number, right: number, length: number): boolean {
-    const arena = this.#arena;
-    for (let index = 0; index < length; index++) if (arena[left + index] !== arena[right + index]) return false;
-    return true;
-  }
-
-  #growArena(room: number): void {
-    const grown = new Uint8Array(Math.max(this.#arena.length * 2, this.#used + room));
-    grown.set(this.#arena.subarray(0, this.#used));
-    this.#arena = grown;
   }
 
   #rehash(): void {
@@ -103,8 +105,9 @@ export class IdSet {
     this.#slots = new Int32Array(old.length * 2);
     for (const held of old) {
       if (held === EMPTY_SLOT) continue;
-      const offset = held - 1;
-      this.#slots[this.#find(offset, entrySize(this.#arena, offset))] = held;
+      const page = this.#pages[(held - 1) >>> PAGE_SHIFT] as Uint8Array;
+      const offset = (held - 1) & PAGE_MASK;
+      this.#slots[this.#find(page, offset, entrySize(page, offset))] = held;
     }
   }
 }
@@ -116,16 +119,26 @@ function lengthPrefixSize(length: number): number {
 }
 
 /** The size of the entry at `offset`: its length prefix and its bytes. */
-function entrySize(arena: Uint8Array, offset: number): number {
+function entrySize(page: Uint8Array, offset: number): number {
   let length = 0;
   let shift = 0;
   let at = offset;
   for (;;) {
-    const byte = arena[at++] as number;
+    const byte = page[at++] as number;
     length |= (byte & 0x7f) << shift;
     if (byte < 0x80) return at - offset + length;
     shift += 7;
   }
+}
+
+/**
+ * Whether two entries are equal, comparing `length` bytes: the length of the candidate's. Length
+ * prefixes of different lengths differ within the shorter one, so a shorter held entry never
+ * compares past its own end.
+ */
+function equalBytes(left: Uint8Array, leftOffset: number, right: Uint8Array, rightOffset: number, length: number): boolean {
+  for (let index = 0; index < length; index++) if (left[leftOffset + index] !== right[rightOffset + index]) return false;
+  return true;
 }
 
 /** FNV-1a over the bytes, then a final mix so the low bits (the slot) depend on every byte. */

@@ -17,7 +17,7 @@ describe('IdSet', () => {
     const next = random(33);
     const alphabet = ['a', 'b', ':', '0', '9', 'é', '✓', '𝄞', '\u0000'];
     const ids = Array.from({ length: 30_000 }, (_, index) => {
-      if (index % 1000 === 0) return 'x'.repeat(100 + Math.floor(next() * 300));
+      if (index % 100 === 0) return 'x'.repeat(100 + Math.floor(next() * 3000));
       const length = Math.floor(next() * 8);
       return Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)] ?? '').join('');
     });
@@ -41,5 +41,16 @@ describe('IdSet', () => {
     expect(compact.has('ctm01:0004')).toBe(false);
     expect(compact.has(`${long}2`)).toBe(false);
     expect(compact.size).toBe(5);
+  });
+
+  it('keeps an id too long for its pages too', () => {
+    const compact = new IdSet();
+    const huge = 'é'.repeat(20_000);
+    expect(compact.add(huge)).toBe(true);
+    expect(compact.add(huge)).toBe(false);
+    expect(compact.has(huge)).toBe(true);
+    expect(compact.has(huge.slice(1))).toBe(false);
+    expect(compact.add('short')).toBe(true);
+    expect(compact.size).toBe(2);
   });
 });
