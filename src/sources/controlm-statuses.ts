@@ -1,5 +1,6 @@
 import { MissingCountError } from '../errors.js';
 import { formatCount } from '../format.js';
+import { IdSet } from './id-set.js';
 import type { CountBreakdown, SourceFetchResult } from './types.js';
 
 /** Rows of `run/jobs/status` that group jobs rather than run: they are not job executions. */
@@ -32,7 +33,7 @@ export class StatusTally {
   readonly #byApplication = new Map<string, number>();
   readonly #bySubApplication = new Map<string, number>();
   readonly #flags = new Map<string, number>();
-  readonly #seen = new Set<string>();
+  readonly #seen = new IdSet();
   #count = 0;
   #containers = 0;
 
