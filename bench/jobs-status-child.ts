@@ -9,6 +9,7 @@ import { JSONParser } from '@streamparser/json';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/load.js';
 import { createSource } from '../src/sources/index.js';
+import { retainedMemory } from './stats.js';
 
 export type ReadVariant = 'floor' | 'bare' | 'product';
 
@@ -26,8 +27,10 @@ export interface ReadRepetition {
   seconds: number;
   /** CPU time of this process (user + system) during the repetition: what the reading costs, whatever else the machine runs. */
   cpuSeconds: number;
-  /** RSS after the repetition and a full GC. */
+  /** RSS after the repetition and a full GC, once it stops falling. */
   rssAfterMb: number;
+  /** V8 heap in use after the repetition and a full GC: what shows a leak. */
+  heapAfterMb: number;
 }
 
 export interface ReadReport {
@@ -38,7 +41,6 @@ export interface ReadReport {
 }
 
 const request = JSON.parse(process.argv[2] ?? '{}') as ReadRequest;
-const collectGarbage = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const statusesUrl = `${request.endpoint}/run/jobs/status`;
 const MB = 1024 * 1024;
 
@@ -95,8 +97,8 @@ for (let index = 0; index < request.repetitions; index++) {
   const result = await read();
   const seconds = (performance.now() - started) / 1000;
   const { user, system } = process.cpuUsage(cpu);
-  collectGarbage();
-  repetitions.push({ result, seconds, cpuSeconds: (user + system) / 1e6, rssAfterMb: process.memoryUsage.rss() / MB });
+  const { rss, heap } = await retainedMemory();
+  repetitions.push({ result, seconds, cpuSeconds: (user + system) / 1e6, rssAfterMb: rss / MB, heapAfterMb: heap / MB });
 }
 const report: ReadReport = { variant: request.variant, repetitions, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -6,7 +6,7 @@ import { benchJobsStatus } from './jobs-status.js';
 import { repetition, type FlowCpu, type PipelineSettings, type RepetitionRequest, type RepetitionResult } from './pipeline.js';
 import { formatMs, markdownTable, percentile, summarize, table } from './stats.js';
 import { benchWritePath, PRODUCT_WRITES, type WritePathResult } from './write-path.js';
-import type { ReadReport } from './jobs-status-child.js';
+import type { ReadReport, ReadRepetition } from './jobs-status-child.js';
 
 /**
  * `npm run bench [-- --quick] [-- --only throughput,paced,writes,burst,memory,history,jobs-status]`.
@@ -174,6 +174,8 @@ if (runs('history')) {
   record.history = history;
 }
 
+/** The jobs-status figure is also written on its own: a full bench takes a quarter of an hour, this part a few minutes. */
+const jobsStatusRows: string[][] = [];
 if (runs('jobs-status')) {
   const jobsStatus = await benchJobsStatus(plan.jobsStatus, settings.log);
   const { floor, bare, product } = jobsStatus.reports;
@@ -182,18 +184,26 @@ if (runs('jobs-status')) {
   const answer = `jobs-status: a ${jobsStatus.rows.toLocaleString('en')}-row answer (${(jobsStatus.bytes / 1024 / 1024).toFixed(0)} MB) from a local server, counted while streaming`;
   const productRate = rowsPerSecond(product);
   const bareRate = rowsPerSecond(bare);
-  rows.push([`${answer} (rows/s)`, show(productRate, 0), `${show(bareRate, 0)} (bare parse)`, `${(productRate[1] / bareRate[1]).toFixed(1)}x bare parse; floor ${show(rowsPerSecond(floor), 0)}`]);
+  jobsStatusRows.push([`${answer} (rows/s)`, show(productRate, 0), `${show(bareRate, 0)} (bare parse)`, `${(productRate[1] / bareRate[1]).toFixed(1)}x bare parse; floor ${show(rowsPerSecond(floor), 0)}`]);
   const productSpeed = megabytesPerSecond(product);
   const bareSpeed = megabytesPerSecond(bare);
-  rows.push([`${answer} (MB/s)`, show(productSpeed), `${show(bareSpeed)} (bare parse)`, `${(productSpeed[1] / bareSpeed[1]).toFixed(1)}x bare parse; floor ${show(megabytesPerSecond(floor))}`]);
+  jobsStatusRows.push([`${answer} (MB/s)`, show(productSpeed), `${show(bareSpeed)} (bare parse)`, `${(productSpeed[1] / bareSpeed[1]).toFixed(1)}x bare parse; floor ${show(megabytesPerSecond(floor))}`]);
   const rowsPerCpuSecond = (report: ReadReport) => spread(report.repetitions.map((repetition) => jobsStatus.rows / repetition.cpuSeconds));
   const productCpu = rowsPerCpuSecond(product);
   const bareCpu = rowsPerCpuSecond(bare);
-  rows.push([`jobs-status: rows per CPU second of the reading process`, show(productCpu, 0), `${show(bareCpu, 0)} (bare parse)`, `${(productCpu[1] / bareCpu[1]).toFixed(1)}x bare parse; floor ${show(rowsPerCpuSecond(floor), 0)}`]);
-  rows.push([`jobs-status: peak RSS of the reading process, ${plan.jobsStatus.repetitions} answers (MB)`, product.peakRssMb.toFixed(0), `${bare.peakRssMb.toFixed(0)} (bare parse)`, `floor ${floor.peakRssMb.toFixed(0)}`]);
-  const after = (report: ReadReport) => report.repetitions.map((repetition) => repetition.rssAfterMb.toFixed(0)).join(' / ');
-  const growth = (report: ReadReport) => (report.repetitions.at(-1)?.rssAfterMb ?? Number.NaN) - (report.repetitions[0]?.rssAfterMb ?? Number.NaN);
-  rows.push([`jobs-status: RSS after GC after each answer (MB)`, after(product), `${after(bare)} (bare parse)`, `${growth(product) >= 0 ? '+' : ''}${growth(product).toFixed(0)} MB from the first to the last`]);
+  jobsStatusRows.push([`jobs-status: rows per CPU second of the reading process`, show(productCpu, 0), `${show(bareCpu, 0)} (bare parse)`, `${(productCpu[1] / bareCpu[1]).toFixed(1)}x bare parse; floor ${show(rowsPerCpuSecond(floor), 0)}`]);
+  jobsStatusRows.push([`jobs-status: peak RSS of the reading process, ${plan.jobsStatus.repetitions} answers (MB)`, product.peakRssMb.toFixed(0), `${bare.peakRssMb.toFixed(0)} (bare parse)`, `floor ${floor.peakRssMb.toFixed(0)}`]);
+  for (const [figure, reading] of [
+    ['RSS', (repetition: ReadRepetition) => repetition.rssAfterMb],
+    ['heap in use', (repetition: ReadRepetition) => repetition.heapAfterMb],
+  ] as const) {
+    const after = (report: ReadReport) => report.repetitions.map((repetition) => reading(repetition).toFixed(0)).join(' / ');
+    const first = product.repetitions[0];
+    const last = product.repetitions.at(-1);
+    const growth = first && last ? reading(last) - reading(first) : Number.NaN;
+    jobsStatusRows.push([`jobs-status: ${figure} after GC after each answer (MB)`, after(product), `${after(bare)} (bare parse)`, `${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB from the first to the last`]);
+  }
+  rows.push(...jobsStatusRows);
   record.jobsStatus = jobsStatus;
 }
 
@@ -207,4 +217,13 @@ if (selected.length === PARTS.length) {
   const stem = quick ? 'latest-quick' : 'latest';
   await writeFile(path.join(results, `${stem}.json`), `${JSON.stringify(record, null, 2)}\n`);
   await writeFile(path.join(results, `${stem}.md`), `${title}\n\n${markdownTable(header, rows)}\n`);
+}
+
+if (runs('jobs-status')) {
+  const results = path.join('bench', 'results');
+  await mkdir(results, { recursive: true });
+  const stem = quick ? 'jobs-status-quick' : 'jobs-status';
+  const partTitle = `jobtally bench${quick ? ' --quick' : ''} --only jobs-status, ${plan.jobsStatus.repetitions} answers per reader, each reader in a fresh process; baseline = a bare @streamparser/json parse of the same bytes, floor = reading them without parsing`;
+  await writeFile(path.join(results, `${stem}.json`), `${JSON.stringify({ date: record.date, plan: plan.jobsStatus, jobsStatus: record.jobsStatus }, null, 2)}\n`);
+  await writeFile(path.join(results, `${stem}.md`), `${partTitle}\n\n${markdownTable(header, jobsStatusRows)}\n`);
 }
