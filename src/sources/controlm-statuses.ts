@@ -1,6 +1,7 @@
 import { MissingCountError } from '../errors.js';
 import { formatCount } from '../format.js';
 import type { MetricValues } from '../metrics/definitions.js';
+import { IdMap } from './id-map.js';
 import type { CountBreakdown, SourceFetchResult } from './types.js';
 
 /**
@@ -111,7 +112,7 @@ export class StatusTally {
   // Maps, not objects: a server's status or application named `__proto__` is just another key.
   readonly #profileIds = new Map<string, number>();
   readonly #profiles: Profile[] = [];
-  readonly #byJobId = new Map<string, number>();
+  readonly #byJobId = new IdMap();
   readonly #folderIds = new Set<string>();
   #containers = 0;
   #laterDated = 0;
