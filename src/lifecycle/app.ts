@@ -2,6 +2,7 @@ import type { Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { secretValues, type Config } from '../config/load.js';
+import type { ProcessorDeps } from '../flow/processors.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { RunProducer } from '../flow/producer.js';
 import { startSweeper } from '../flow/sweeper.js';
@@ -142,6 +143,12 @@ export async function warmUpRoles(database: DatabaseHandle, config: Pick<Config,
   });
 }
 
+/** What the aggregate job checks a new figure against: its client's near-limit threshold, the shared license, the peak. */
+export function figureChecks(config: Pick<Config, 'nearLimitPercent' | 'clients' | 'license'>, insight: InsightRepository): Pick<ProcessorDeps, 'nearLimitPercent' | 'nearLimitPercentOf' | 'license' | 'figures'> {
+  const thresholds = new Map(config.clients.map((client) => [client.name, client.nearLimitPercent]));
+  return { nearLimitPercent: config.nearLimitPercent, nearLimitPercentOf: (client) => thresholds.get(client), license: config.license, figures: insight };
+}
+
 /**
  * Starts the requested roles on an open context, warmed up first so that their first runs are as
  * fast as the later ones. The web role is started by `src/http`.
@@ -159,7 +166,7 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
         sources: createSources(config),
         alerts: app.alerts,
         logger,
-        nearLimitPercent: config.nearLimitPercent,
+        ...figureChecks(config, app.insight),
         redact: secretScrubber(config),
         onFetch: app.metrics.onFetch,
         onRunFinished: app.metrics.onRunFinished,
