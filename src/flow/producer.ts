@@ -58,10 +58,10 @@ export class RunProducer {
     const outside = sources.filter((source) => !client.sources.includes(source));
     if (outside.length > 0) {
       const configured = config.sources.map((source) => source.name);
-      const unknown = outside.some((source) => !configured.includes(source));
-      throw new InputError(`${unknown ? 'unknown source' : `not a source of client ${client.name}:`} ${outside.join(', ')}`, [
-        { path: 'sources', message: `sources of client ${client.name} are ${client.sources.join(', ')}` },
-      ]);
+      const unknown = outside.filter((source) => !configured.includes(source));
+      throw unknown.length > 0
+        ? new InputError(`unknown source ${unknown.join(', ')}`, [{ path: 'sources', message: `configured sources are ${configured.join(', ')}` }])
+        : new InputError(`not a source of client ${client.name}: ${outside.join(', ')}`, [{ path: 'sources', message: `sources of client ${client.name} are ${client.sources.join(', ')}` }]);
     }
     const now = this.deps.now?.() ?? new Date();
     const businessDate = parameters.date ?? businessDateOf(now, config.timezone);

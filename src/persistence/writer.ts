@@ -76,10 +76,10 @@ export class RunWriter {
   private readonly completions: Batcher<CompletionWrite, FinishOutcome>;
 
   constructor(private readonly db: Database) {
-    // One completion at a time: every completion updates the same row (its date's daily figure over
-    // all clients), so a second statement in flight only waits on the first one's row lock until
-    // it commits, and then commits alone. Held back here instead, it joins the next batch and
-    // shares its commit.
+    // One completion at a time: the completions of a client's date update the same row (its daily
+    // figure), so a second statement in flight only waits on the first one's row lock until it
+    // commits, and then commits alone. Held back here instead, it joins the next batch and shares
+    // its commit.
     this.completions = new Batcher({ execute: (writes) => this.writeCompletions(writes), key: (write) => String(write.jobLogId), maxInFlight: 1 });
   }
 

@@ -37,7 +37,7 @@ export const registerRunCommands: CommandRegistrar = (program: Command, cli: Cli
   program
     .command('run')
     .description('queue a count now (needs a running worker unless --wait is used with `start`)')
-    .option('--client <name>', 'client to record the run for', 'default')
+    .option('--client <name>', 'client to record the run for (default: the only client, or `client` of the config)')
     .option('--date <YYYY-MM-DD>', 'business date (default: today in the configured time zone)')
     .option('--source <name...>', 'only these sources (default: all configured)')
     .option('--wait', 'wait for the result and print it; exit 1 if the run failed')
