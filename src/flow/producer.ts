@@ -102,16 +102,16 @@ export class RunProducer {
         hint: 'start a new run instead',
       });
     }
-    // The retry keeps the original's scope: a config changed since does not rewrite what it was.
+    // A retry is a new count: the original's sources (a partial run stays partial), judged by the
+    // client's scope and limit of today. The original keeps the scope it was run with.
     const parameters = original.parameters;
-    const client = clientNamed(this.deps.config, original.client);
-    const sources = original.scopeSources ?? (Array.isArray(parameters.sources) ? (parameters.sources as string[]) : (client?.sources ?? this.deps.config.sources.map((source) => source.name)));
-    const limit = original.scopeLimit ?? (typeof parameters.limit === 'number' ? parameters.limit : (client?.limit ?? this.deps.config.limit));
+    const client = this.client(original.client);
+    const sources = original.scopeSources ?? (Array.isArray(parameters.sources) ? (parameters.sources as string[]) : client.sources);
     return this.createAndQueue({
       job: original.job,
       client: original.client,
-      parameters: { ...parameters, sources, limit },
-      scope: { sources, limit, complete: original.complete },
+      parameters: { ...parameters, sources, limit: client.limit },
+      scope: { sources, limit: client.limit, complete: scopeOf(client, sources).complete },
       trigger,
       businessDate: original.businessDate,
       retriedFrom: original.name,

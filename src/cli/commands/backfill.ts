@@ -5,7 +5,6 @@ import { createSources } from '../../lifecycle/app.js';
 import { InputError } from '../../errors.js';
 import type { CliContext, CommandRegistrar } from '../context.js';
 import { EXIT, ExitCode } from '../exit.js';
-import { toJson } from '../output.js';
 import { parseDuration } from './options.js';
 
 interface BackfillOptions {
@@ -28,7 +27,7 @@ export const registerBackfillCommand: CommandRegistrar = (program: Command, cli:
     .requiredOption('--to <YYYY-MM-DD>', 'last business date')
     .option('--force', 'count dates that already have a figure again')
     .option('--timeout <duration>', 'how long to wait for each date', '10m')
-    .option('--json', 'print one JSON line per date and the summary')
+    .option('--json', 'print one JSON line per date, then one with the summary')
     .action(async (options: BackfillOptions) => {
       for (const [flag, value] of [['--from', options.from], ['--to', options.to]] as const) {
         if (!DATE.test(value)) throw new InputError(`${flag} ${value} is not a date`, [{ path: flag, message: 'use YYYY-MM-DD' }]);
@@ -40,11 +39,11 @@ export const registerBackfillCommand: CommandRegistrar = (program: Command, cli:
       checkBackfill({ config, sources: createSources(config) }, request);
       await cli.withApp({}, async (app) => {
         const summary = await backfill({ config: app.config, producer: app.producer, runs: app.runs, sources: createSources(app.config) }, request, (event) =>
-          cli.io.stdout(options.json ? toJson(event) : progressLine(event)),
+          cli.io.stdout(options.json ? JSON.stringify(event) : progressLine(event)),
         );
         cli.io.stdout(
           options.json
-            ? toJson({ summary })
+            ? JSON.stringify({ summary })
             : `backfill ${summary.client} ${summary.from}..${summary.to}: ${summary.dates} date(s), ${summary.filled} filled, ${summary.skipped} skipped (already had a figure), ${summary.failed} failed`,
         );
         if (summary.failed > 0) throw new ExitCode(EXIT.runFailed);
