@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { Batcher } from '../batcher.js';
 import type { Anomaly } from '../insight/anomaly.js';
-import { SECONDS_PER_DAY } from '../insight/calendar.js';
+import { addDays, SECONDS_PER_DAY } from '../insight/calendar.js';
 import type { DayCurve } from '../insight/forecast.js';
 import type { DailyFigure } from '../insight/trends.js';
 import { PEAK_WINDOW_DAYS, type Peak } from '../insight/peak.js';
@@ -217,13 +217,18 @@ export class InsightRepository {
     return rows.map((row) => ({ client: row.client, total: Number(row.total), runName: row.run_name }));
   }
 
-  /** The client's highest figure of the 364 days before `businessDate` (ties: the earliest), from its primary key range. */
-  async peakBefore(client: string, businessDate: string): Promise<Peak | undefined> {
+  /** The client's highest figure of the 364 days before `businessDate`: the peak a new figure is compared with. */
+  peakBefore(client: string, businessDate: string): Promise<Peak | undefined> {
+    return this.peakIn(client, addDays(businessDate, -(PEAK_WINDOW_DAYS - 1)), addDays(businessDate, -1));
+  }
+
+  /** The client's highest figure of the dates from `from` to `to` (ties: the earliest), from its primary key range. */
+  async peakIn(client: string, from: string, to: string): Promise<Peak | undefined> {
     const [row] = await queryRows<{ business_date: string; total: number }>(
       this.db,
       sql`
       select business_date::text as business_date, total::float8 as total from daily_figures
-      where client = ${client} and business_date >= ${businessDate}::date - ${PEAK_WINDOW_DAYS - 1}::int and business_date < ${businessDate}::date
+      where client = ${client} and business_date between ${from}::date and ${to}::date
       order by total desc, business_date limit 1`,
     );
     return row ? { total: Number(row.total), businessDate: row.business_date } : undefined;
