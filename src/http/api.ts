@@ -50,6 +50,8 @@ export function runSummary(row: RunListRow) {
     retryCount: row.retryCount,
     retriedFrom: row.retriedFrom,
     businessDate: row.businessDate,
+    scope: { sources: row.scopeSources, limit: row.scopeLimit, complete: row.complete },
+    countedTotal: row.countedTotal,
     createdAt: row.createdAt.toISOString(),
     startedAt: isoOrNull(row.startedAt),
     finishedAt: isoOrNull(row.finishedAt),

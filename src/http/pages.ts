@@ -131,7 +131,7 @@ function metricsSection(detail: RunDetail): SafeHtml | string {
 export function runDetailPage(input: { detail: RunDetail; principal: Principal | undefined; csrfToken: string }): SafeHtml {
   const { run, details, counts, total, retries } = input.detail;
   const status = statusName(run.status);
-  const sources = Array.isArray(run.parameters.sources) ? (run.parameters.sources as string[]) : counts.map((count) => count.source);
+  const sources = run.scopeSources ?? (Array.isArray(run.parameters.sources) ? (run.parameters.sources as string[]) : counts.map((count) => count.source));
   const board = (queue: string, jobId: string) => `/admin/queues/queue/${encodeURIComponent(queue)}/${encodeURIComponent(jobId)}`;
   return html`
 <p>${statusCell(status)} · ${toShortId(run.name)} · client ${run.client} · job ${run.job} · business date ${run.businessDate} · trigger ${run.trigger}</p>
@@ -143,7 +143,8 @@ ${run.message ? html`<p class="${status === 'error' ? 'error-box' : ''}" id="run
     (count) => html`<tr><td>${count.source}</td><td class="num">${formatCount(count.count)}</td><td class="num">${formatDuration(count.durationMs)}</td>
 <td>${breakdownList('by status', count.breakdown?.byStatus)}${breakdownList('by application', count.breakdown?.byApplication)}</td></tr>`,
   )}</tbody></table>
-<p id="total">${total ? html`Total <strong class="${total.total > total.limit ? 'over' : ''}">${formatCount(total.total)}</strong> of limit ${formatCount(total.limit)} (${formatPercent(total.total, total.limit)})` : 'No total stored.'}</p>
+<p id="total">${total ? html`Total <strong class="${total.total > total.limit ? 'over' : ''}">${formatCount(total.total)}</strong> of limit ${formatCount(total.limit)} (${formatPercent(total.total, total.limit)}): the figure of ${run.client} for ${run.businessDate} if no later run replaced it` : countedTotalLine(run)}</p>
+<p id="scope">${run.complete ? 'Complete scope' : html`<strong>Partial scope</strong> (an ad-hoc check, never a figure)`}: ${sources.join(', ')}${run.scopeLimit === null ? '' : html`; limit ${formatCount(run.scopeLimit)}`}.</p>
 ${metricsSection(input.detail)}
 <h2>Log</h2>
 <table id="log"><tbody>${details.map(
@@ -163,6 +164,14 @@ ${
     ? html`<form method="post" action="/runs/${run.name}/retry"><input type="hidden" name="_csrf" value="${input.csrfToken}"><button type="submit" id="retry">Retry this run</button></form>`
     : ''
 }`;
+}
+
+/** A run without a figure: what it counted, when it counted all its sources. */
+function countedTotalLine(run: RunDetail['run']): SafeHtml | string {
+  if (run.countedTotal === null) return 'No total stored.';
+  const limit = run.scopeLimit ?? (typeof run.parameters.limit === 'number' ? run.parameters.limit : null);
+  const breach = limit !== null && run.countedTotal > limit;
+  return html`Counted <strong class="${breach ? 'over' : ''}">${formatCount(run.countedTotal)}</strong>${limit === null ? '' : html` against the limit ${formatCount(limit)}`}: ${breach ? 'a breach, refused: not a figure' : 'not a figure (partial scope)'}.`;
 }
 
 export function newRunPage(input: { config: Pick<Config, 'sources'>; csrfToken: string; values: Record<string, unknown>; issues: FieldIssue[] }): SafeHtml {

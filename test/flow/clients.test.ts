@@ -6,6 +6,7 @@ import { totalsReport, clientCompleteness } from '../../src/http/totals-report.j
 import { createHarness, type Harness } from '../support/harness.js';
 import { scriptedSource } from '../support/sources.js';
 import { waitFor } from '../support/wait.js';
+import { describeAlert } from '../../src/notify/events.js';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../src/persistence/db.js';
 
@@ -118,6 +119,11 @@ describe('clients', () => {
     expect(harness.alerts).toContainEqual(
       expect.objectContaining({ kind: 'license-exceeded', client: 'beta', runName: beta.name, businessDate: '2026-03-04', sum: 540, limit: 500, figures: [expect.objectContaining({ client: 'acme', total: 300, runName: acme.name }), expect.objectContaining({ client: 'beta', total: 240 })] }),
     );
+    const nearLimit = harness.alerts.find((alert) => alert.kind === 'near-limit' && alert.runName === acme.name);
+    expect(nearLimit).toMatchObject({ percent: 100, peak: { newPeak: false, previous: { total: 300, businessDate: DATE } } });
+    expect(nearLimit && describeAlert(nearLimit).text).toContain('The 365-day peak stays 300 on 2026-03-02 (equalled).');
+    const license = harness.alerts.find((alert) => alert.kind === 'license-exceeded');
+    expect(license && describeAlert(license).text).toBe("The clients' figures add up to 540, over the shared license 500 by 40: acme 300, beta 240. beta's run " + beta.name + ' crossed it.');
     const report = await totalsReport(harness, { from: '2026-03-04', to: '2026-03-04', client: undefined });
     expect(report.licenseUse).toEqual([{ businessDate: '2026-03-04', sum: 540, limit: 500, over: true }]);
   });

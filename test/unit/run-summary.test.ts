@@ -42,6 +42,8 @@ describe('runSummary', () => {
       retryCount: 1,
       retriedFrom: '20251215142000',
       businessDate: '2025-12-15',
+      scope: { sources: ['SPA'], limit: 10_000, complete: true },
+      countedTotal: null,
       createdAt: '2025-12-15T14:30:22.500Z',
       startedAt: '2025-12-15T14:30:23.001Z',
       finishedAt: '2025-12-15T14:30:35.000Z',
