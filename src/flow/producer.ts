@@ -52,7 +52,9 @@ export class RunProducer {
   async enqueueRun(request: EnqueueRequest): Promise<EnqueuedRun> {
     const { config } = this.deps;
     const job = request.job ?? 'license-count';
-    const parameters = parseJobParameters(job, { client: this.defaultClient(request.parameters), ...(request.parameters ?? {}) });
+    const raw = request.parameters ?? {};
+    const given = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...raw, client: (raw as { client?: unknown }).client ?? this.defaultClient(raw) } : raw;
+    const parameters = parseJobParameters(job, given);
     const client = this.client(parameters.client);
     const sources = parameters.sources ?? client.sources;
     const outside = sources.filter((source) => !client.sources.includes(source));
@@ -81,7 +83,7 @@ export class RunProducer {
   /** A run names its client, or gets the only one there is; with several declared, it must name one. */
   private defaultClient(parameters: unknown): string {
     const { clients, clientsDeclared } = this.deps.config;
-    const named = typeof parameters === 'object' && parameters !== null && 'client' in parameters;
+    const named = typeof parameters === 'object' && parameters !== null && (parameters as { client?: unknown }).client !== undefined;
     if (named || !clientsDeclared || clients.length === 1) return clients[0]?.name ?? DEFAULT_CLIENT;
     throw new InputError('which client? several are configured', [{ path: 'client', message: `configured clients are ${clients.map((client) => client.name).join(', ')}` }]);
   }

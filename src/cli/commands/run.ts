@@ -44,7 +44,7 @@ export const registerRunCommands: CommandRegistrar = (program: Command, cli: Cli
     .option('--timeout <duration>', 'how long --wait waits', '2m')
     .option('--json', 'print JSON')
     .action(async (options: RunOptions) => {
-      const parameters = { client: options.client, ...(options.date ? { date: options.date } : {}), ...(options.source ? { sources: options.source } : {}) };
+      const parameters = { ...(options.client ? { client: options.client } : {}), ...(options.date ? { date: options.date } : {}), ...(options.source ? { sources: options.source } : {}) };
       const timeoutMs = parseDuration(options.timeout, '--timeout');
       await cli.withApp({}, async (app) => {
         const queued = await app.producer.enqueueRun({ trigger: 'manual', parameters });
