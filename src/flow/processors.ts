@@ -24,6 +24,8 @@ export interface ProcessorDeps {
   nearLimitPercent: number;
   /** Each client's near-limit threshold, when it has its own (config `clients[].nearLimitPercent`). */
   nearLimitPercentOf?: (client: string) => number | undefined;
+  /** Each client's quota of the shared license, when it has a share: an alert says which limit was crossed. */
+  quotaOf?: (client: string) => number | undefined;
   /** The shared license (config `license`), checked after each figure is stored. */
   license?: { limit: number } | undefined;
   /** What the checks after a stored figure read: the date's figures of every client, a client's peak before a date. */
@@ -161,7 +163,7 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
         deps.onRunFinished?.('error', data.trigger, data.client);
         await deps.alerts.send(
           error instanceof LimitExceededError
-            ? { kind: 'limit-exceeded', runName: data.runName, client: data.client, businessDate: data.businessDate, total: error.total, limit: error.limit }
+            ? { kind: 'limit-exceeded', runName: data.runName, client: data.client, businessDate: data.businessDate, total: error.total, limit: error.limit, quota: deps.quotaOf?.(data.client) === error.limit }
             : { kind: 'run-failed', runName: data.runName, client: data.client, businessDate: data.businessDate, reason: error.message },
         );
       }

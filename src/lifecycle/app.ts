@@ -144,9 +144,18 @@ export async function warmUpRoles(database: DatabaseHandle, config: Pick<Config,
 }
 
 /** What the aggregate job checks a new figure against: its client's near-limit threshold, the shared license, the peak. */
-export function figureChecks(config: Pick<Config, 'nearLimitPercent' | 'clients' | 'license'>, insight: InsightRepository): Pick<ProcessorDeps, 'nearLimitPercent' | 'nearLimitPercentOf' | 'license' | 'figures'> {
-  const thresholds = new Map(config.clients.map((client) => [client.name, client.nearLimitPercent]));
-  return { nearLimitPercent: config.nearLimitPercent, nearLimitPercentOf: (client) => thresholds.get(client), license: config.license, figures: insight };
+export function figureChecks(
+  config: Pick<Config, 'nearLimitPercent' | 'clients' | 'license'>,
+  insight: InsightRepository,
+): Pick<ProcessorDeps, 'nearLimitPercent' | 'nearLimitPercentOf' | 'quotaOf' | 'license' | 'figures'> {
+  const byName = new Map(config.clients.map((client) => [client.name, client]));
+  return {
+    nearLimitPercent: config.nearLimitPercent,
+    nearLimitPercentOf: (client) => byName.get(client)?.nearLimitPercent,
+    quotaOf: (client) => byName.get(client)?.quota,
+    license: config.license,
+    figures: insight,
+  };
 }
 
 /**

@@ -8,7 +8,8 @@ import type { ClientFigure } from '../flow/license.js';
 /** What ops are told about. Delivery channels (webhook, Teams, email) plug in as AlertSinks. */
 export type AlertEvent =
   | { kind: 'run-failed'; runName: string; client: string; businessDate: string; reason: string }
-  | { kind: 'limit-exceeded'; runName: string; client: string; businessDate: string; total: number; limit: number }
+  /** `quota`: the limit crossed is the client's quota of the shared license. */
+  | { kind: 'limit-exceeded'; runName: string; client: string; businessDate: string; total: number; limit: number; quota?: boolean }
   | {
       kind: 'near-limit';
       runName: string;
@@ -70,7 +71,7 @@ export function describeAlert(event: AlertEvent): { title: string; text: string;
     case 'limit-exceeded':
       return {
         title: `jobtally: license limit exceeded for ${event.client} on ${event.businessDate}`,
-        text: `Total ${formatCount(event.total)} is over the limit ${formatCount(event.limit)} by ${formatCount(event.total - event.limit)} (run ${event.runName}).`,
+        text: `Total ${formatCount(event.total)} is over ${event.quota ? `${event.client}'s quota of the shared license` : 'the limit'} ${formatCount(event.limit)} by ${formatCount(event.total - event.limit)} (run ${event.runName}).`,
         severity: 'critical',
       };
     case 'near-limit':

@@ -106,8 +106,10 @@ describe('clients', () => {
     spa.script([170]);
     await run({ client: 'acme', date });
     spa.script([100]);
-    // acme 370 is over its quota 300: refused. beta 100 alone is within the license.
+    // acme 370 is over its quota 300: refused, and the alert says it was the quota.
     expect(await figure('acme', date)).toBeUndefined();
+    const quota = await waitFor('the quota alert', () => Promise.resolve(harness.alerts.find((alert) => alert.kind === 'limit-exceeded' && alert.client === 'acme')));
+    expect(describeAlert(quota).text).toMatch(/^Total 370 is over acme's quota of the shared license 300 by 70 \(run \d{14}/);
     const acme = await run({ client: 'acme', date: '2026-03-04' });
     upctm.script([200]);
     spa.script([240]);
