@@ -34,10 +34,10 @@ export function dailyTotalsChart(figures: readonly DailyTotal[], limit: number, 
   const limitY = y(limit).toFixed(1);
   const first = rows[0]?.businessDate ?? '';
   const last = rows.at(-1)?.businessDate ?? '';
-  return html`<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="Daily totals against the limit" id="totals-chart">
+  return html`<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="Daily totals against the limit" class="totals-chart">
 <line x1="${PAD.left}" y1="${PAD.top + plotHeight}" x2="${WIDTH - PAD.right}" y2="${PAD.top + plotHeight}" stroke="#999"/>
 ${bars}
-<line x1="${PAD.left}" y1="${limitY}" x2="${WIDTH - PAD.right}" y2="${limitY}" stroke="#b3261e" stroke-dasharray="6 4" id="limit-line"/>
+<line x1="${PAD.left}" y1="${limitY}" x2="${WIDTH - PAD.right}" y2="${limitY}" stroke="#b3261e" stroke-dasharray="6 4" class="limit-line"/>
 <text x="${PAD.left - 6}" y="${limitY}" text-anchor="end" font-size="11" fill="#b3261e">${formatCount(limit)}</text>
 <text x="${PAD.left}" y="${HEIGHT - 8}" font-size="11">${first}</text>
 <text x="${WIDTH - PAD.right}" y="${HEIGHT - 8}" font-size="11" text-anchor="end">${last}</text>

@@ -231,7 +231,7 @@ describe('pages', () => {
     const session = new Session(web.url);
     await session.login('vera', PASSWORDS.viewer);
     const page = await (await session.request('/totals')).text();
-    expect(page).toContain('id="limit-line"');
+    expect(page).toContain('class="limit-line"');
     expect(page).toMatch(/<rect /);
     const csv = await session.request('/totals.csv');
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
