@@ -44,7 +44,7 @@ export interface BackfillSummary {
 }
 
 export interface BackfillDeps {
-  config: Pick<Config, 'clients' | 'clientsDeclared' | 'timezone'>;
+  config: Pick<Config, 'clients' | 'clientsDeclared' | 'timezone' | 'newDayTime'>;
   producer: Pick<RunProducer, 'enqueueRun' | 'retryRun'>;
   runs: RunsRepository;
   sources: ReadonlyMap<string, Pick<CountSource, 'name' | 'type' | 'countsPastDates'>>;
@@ -55,7 +55,7 @@ export interface BackfillDeps {
 export function checkBackfill(deps: Pick<BackfillDeps, 'config' | 'sources' | 'now'>, request: Pick<BackfillRequest, 'client' | 'from' | 'to'>): string[] {
   const client = clientNamed(deps.config, request.client);
   if (!client) throw new InputError(`unknown client ${request.client}`, [{ path: '--client', message: `configured clients are ${deps.config.clients.map((known) => known.name).join(', ')}` }]);
-  const today = businessDateOf(deps.now?.() ?? new Date(), deps.config.timezone);
+  const today = businessDateOf(deps.now?.() ?? new Date(), deps.config.timezone, deps.config.newDayTime);
   if (request.from > request.to) throw new InputError(`--from ${request.from} is after --to ${request.to}`);
   if (request.to > today) throw new InputError(`--to ${request.to} is in the future: the current business date is ${today}`);
   if (daysBetween(request.from, request.to) >= MAX_BACKFILL_DAYS) throw new InputError(`at most ${MAX_BACKFILL_DAYS} dates at a time`, [{ path: '--from', message: 'split the range' }]);
