@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import envPaths from 'env-paths';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, SecretError, type FieldIssue } from '../errors.js';
+import { resolveClients, type ClientConfig } from './clients.js';
 import { parseFields } from './issues.js';
 import { configFileCandidates, explicitConfigPath, resolveDataDir } from './data-dir.js';
 import { configFileSchema, type ConfigFile, type SourceConfigFile } from './schema.js';
@@ -30,8 +31,12 @@ export interface RetentionConfig {
   archiveDir: string | undefined;
 }
 
-export interface Config extends Omit<ResolvedConfigFile, 'sources' | 'dataDir' | 'retention'> {
+export interface Config extends Omit<ResolvedConfigFile, 'sources' | 'dataDir' | 'retention' | 'clients'> {
   sources: SourceConfig[];
+  /** Every client with its scope and limit (one, `client`, when the file names none). */
+  clients: ClientConfig[];
+  /** Whether the file names its clients: only then is a run for another client refused. */
+  clientsDeclared: boolean;
   retention: RetentionConfig;
   dataDir: string;
   databaseUrl: Secret | undefined;
@@ -107,6 +112,17 @@ export function parseConfig(
     newDayTime: source.newDayTime ?? file.newDayTime,
   }));
 
+  const clients = resolveClients({
+    clients: file.clients,
+    defaultClient: file.client,
+    limit: file.limit,
+    nearLimitPercent: file.nearLimitPercent,
+    license: file.license,
+    sourceNames: sources.map((source) => source.name),
+    schedules: file.schedules,
+  });
+  if (clients.issues.length > 0) throw new ConfigError(`invalid configuration in ${where}`, clients.issues);
+
   const logLevel = env.LOG_LEVEL ? parseLogLevel(env.LOG_LEVEL) : file.log.level;
   return {
     ...resolved,
@@ -123,6 +139,9 @@ export function parseConfig(
       ...(env.JOBTALLY_WEB_PORT ? { port: parsePort(env.JOBTALLY_WEB_PORT, 'JOBTALLY_WEB_PORT') } : {}),
     },
     sources,
+    clients: clients.clients,
+    clientsDeclared: clients.declared,
+    schedules: clients.schedules,
     retention: resolveRetention(file, where),
     dataDir: resolveDataDir(file.dataDir, env.JOBTALLY_DATA_DIR, defaultDataDir(), process.cwd()),
     databaseUrl: env.DATABASE_URL ? new Secret(env.DATABASE_URL, 'env DATABASE_URL') : undefined,

@@ -179,7 +179,46 @@ export const scheduleSchema = z
     message: 'set exactly one of every or cron',
   });
 
-export const ALERT_KINDS = ['run-failed', 'limit-exceeded', 'near-limit', 'stale', 'anomaly', 'forecast-breach', 'drift'] as const;
+/** A client's part of the shared license: `30%` of `license.limit`, or a number of units. */
+export const licenseShare = z.union([
+  z.number().int().positive(),
+  z.string().transform((text, ctx) => {
+    const match = /^(\d+(?:\.\d+)?)\s*%$/.exec(text.trim());
+    const percent = match?.[1] === undefined ? Number.NaN : Number(match[1]);
+    if (!(percent > 0 && percent <= 100)) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a share (use a percent such as 30% or a number of units)` });
+      return z.NEVER;
+    }
+    return { percent };
+  }),
+]);
+export type LicenseShare = z.output<typeof licenseShare>;
+
+/** Client names become part of run ids, idempotency keys and metric labels: kept plain. */
+export const clientNameSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,39}$/, 'use letters, digits, _ or - (start with a letter, at most 40 characters)');
+
+/**
+ * One client: the sources whose counts make its daily figure (all of them, or the figure is not
+ * one), the limit each figure is checked against and, under a shared license, its share of it.
+ */
+export const clientSchema = z.strictObject({
+  name: clientNameSchema,
+  sources: z.array(sourceName).min(1, 'name the sources this client is counted on'),
+  /** Its own limit; with a `share`, the smaller of the two applies. */
+  limit: z.number().int().positive().optional(),
+  nearLimitPercent: z.number().min(1).max(100).optional(),
+  /** A schedule of its own: `{ every: 5m }` or `{ cron, tz }`. */
+  schedule: z
+    .strictObject({ every: durationMs.optional(), cron: z.string().min(1).optional(), tz: timeZone.optional() })
+    .refine((schedule) => (schedule.every === undefined) !== (schedule.cron === undefined), { message: 'set exactly one of every or cron' })
+    .optional(),
+  share: licenseShare.optional(),
+});
+export type ClientConfigFile = z.output<typeof clientSchema>;
+
+export const ALERT_KINDS = ['run-failed', 'limit-exceeded', 'license-exceeded', 'near-limit', 'stale', 'anomaly', 'forecast-breach', 'drift'] as const;
 
 const channelBase = {
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use lowercase letters, digits and -'),
@@ -329,6 +368,25 @@ export const configFileSchema = z.strictObject({
   timezone: timeZone.default('UTC'),
   newDayTime: newDayTime.default('00:00'),
   client: z.string().min(1).default('default'),
+  /** A license shared by the clients: each one's `share` is its quota, and their figures' sum is checked against `limit`. */
+  license: z.strictObject({ limit: z.number().int().positive() }).optional(),
+  /** Without it there is one client (`client`, default `default`) counted on every source against `limit`. */
+  clients: z
+    .array(clientSchema)
+    .min(1)
+    .superRefine((clients, ctx) => {
+      const seen = new Set<string>();
+      clients.forEach((client, index) => {
+        if (seen.has(client.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate client name ${client.name}` });
+        seen.add(client.name);
+        const sources = new Set<string>();
+        client.sources.forEach((source, at) => {
+          if (sources.has(source)) ctx.addIssue({ code: 'custom', path: [index, 'sources', at], message: `source ${source} is listed twice` });
+          sources.add(source);
+        });
+      });
+    })
+    .optional(),
   sources: z
     .array(sourceSchema)
     .min(1, 'configure at least one source')

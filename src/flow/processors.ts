@@ -9,9 +9,12 @@ import type { FailedRun, RunWriter, SourceCountRecord } from '../persistence/wri
 import { fetchedLine, retryingLine, successLine, totalLine } from '../runs/log-lines.js';
 import { toShortId } from '../runs/names.js';
 import { redactError } from '../telemetry/redact-error.js';
+import { describeScope } from '../config/clients.js';
 import { withSpan } from '../telemetry/tracing.js';
 import type { CountSource, ServerHealth, SourceFetchResult } from '../sources/types.js';
 import { aggregate, storableCounts, type FetchedCount } from './aggregate.js';
+import { licenseUse, type ClientFigure } from './license.js';
+import { setsNewPeak, type Peak } from '../insight/peak.js';
 import type { AggregateJobData, FetchJobData, RunJobRef } from './job-data.js';
 
 export interface ProcessorDeps {
@@ -20,6 +23,14 @@ export interface ProcessorDeps {
   alerts: AlertSink;
   logger: Logger;
   nearLimitPercent: number;
+  /** Each client's near-limit threshold, when it has its own (config `clients[].nearLimitPercent`). */
+  nearLimitPercentOf?: (client: string) => number | undefined;
+  /** Each client's quota of the shared license, when it has a share: an alert says which limit was crossed. */
+  quotaOf?: (client: string) => number | undefined;
+  /** The shared license (config `license`), checked after each figure is stored. */
+  license?: { limit: number } | undefined;
+  /** What the checks after a stored figure read: the date's figures of every client, a client's peak before a date. */
+  figures?: FigureReads;
   /** How each run metric joins across sources (config `metrics.rules`). */
   metricRules: MetricRules;
   /** The Control-M day a source is in at `now` (config `timezone` and its `newDayTime`). */
@@ -43,6 +54,12 @@ export interface ProcessorDeps {
  * source with the run's outcome (breakdown, metrics, log line). BullMQ keeps it for the parent.
  */
 export type FetchedSource = FetchedCount & SourceCountRecord & { metrics: MetricValues };
+
+export interface FigureReads {
+  figuresOf(businessDate: string): Promise<ClientFigure[]>;
+  /** The highest figure of the client in the 364 days before `businessDate`. */
+  peakBefore(client: string, businessDate: string): Promise<Peak | undefined>;
+}
 
 /**
  * A source that only knows its current day must not answer for another: a run queued just before
@@ -121,30 +138,30 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
       const result = aggregate(data.sources, values, data.limit);
       const metrics = aggregateMetrics(metricsOfFetches(data.sources, values), deps.metricRules);
       if (metrics.rejected.length > 0) logger.warn({ rejected: metrics.rejected }, 'run metrics ignored');
+      // A run over some of its client's sources is an ad-hoc check: stored as such, never a figure.
+      const figure = data.complete !== false;
+      const scopeNote = figure ? '' : ` (${describeScope(data.sources, data.scopeOf ?? [])}: not a figure)`;
       const outcome = await withSpan('store result', { 'jobtally.run': data.runName, 'jobtally.total': result.total }, () =>
         deps.writer.completeRun(data.runId, {
           ...result,
+          figure,
           metrics: metrics.metrics,
           limit: data.limit,
           client: data.client,
           businessDate: data.businessDate,
-          message: totalLine(result.total, data.limit),
+          message: totalLine(result.total, data.limit) + scopeNote,
           sources,
           startedAt: firstFetchStart(values),
           lines: [
-            { level: 'info', message: totalLine(result.total, data.limit) },
+            { level: 'info', message: totalLine(result.total, data.limit) + scopeNote },
             { level: 'info', message: successLine(result.total, Date.now() - data.queuedAt) },
           ],
         }),
       );
       if (outcome === 'finished') {
-        logger.info({ total: result.total, limit: data.limit }, 'run succeeded');
-        deps.onRunFinished?.('success', data.trigger, data.client, result.total, data.limit);
-        const percent = (result.total / data.limit) * 100;
-        if (percent >= deps.nearLimitPercent) {
-          await deps.alerts.send({ kind: 'near-limit', runName: data.runName, client: data.client, businessDate: data.businessDate, total: result.total, limit: data.limit, percent });
-        }
-        await deps.afterSuccess?.({ runId: data.runId, runName: data.runName, client: data.client, businessDate: data.businessDate, counts: result.counts });
+        logger.info({ total: result.total, limit: data.limit, figure }, 'run succeeded');
+        deps.onRunFinished?.('success', data.trigger, data.client, figure ? result.total : undefined, figure ? data.limit : undefined);
+        if (figure) await afterFigure(deps, data, result);
       } else {
         // Finished before (failed by the sweeper meanwhile, or a result already stored): it keeps
         // its outcome, and the counts its sources returned, as a failed run does.
@@ -158,13 +175,18 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
         else logger.warn({ err: error, attempt: job.attemptsMade + 1 }, 'could not store the result; will retry');
         throw error;
       }
-      const outcome = await deps.writer.failRun(data.runId, error.message, [{ level: 'error', message: `Run failed: ${error.describe()}` }], { startedAt: firstFetchStart(values), sources });
+      const outcome = await deps.writer.failRun(data.runId, error.message, [{ level: 'error', message: `Run failed: ${error.describe()}` }], {
+        startedAt: firstFetchStart(values),
+        sources,
+        // A breach keeps what it counted on the run: not a figure, but the day's worst news.
+        ...(error instanceof LimitExceededError ? { countedTotal: error.total } : {}),
+      });
       if (outcome === 'finished') {
         logger.error({ err: error }, 'run failed');
         deps.onRunFinished?.('error', data.trigger, data.client);
         await deps.alerts.send(
           error instanceof LimitExceededError
-            ? { kind: 'limit-exceeded', runName: data.runName, client: data.client, businessDate: data.businessDate, total: error.total, limit: error.limit }
+            ? { kind: 'limit-exceeded', runName: data.runName, client: data.client, businessDate: data.businessDate, total: error.total, limit: error.limit, quota: deps.quotaOf?.(data.client) === error.limit }
             : { kind: 'run-failed', runName: data.runName, client: data.client, businessDate: data.businessDate, reason: error.message },
         );
       }
@@ -208,6 +230,25 @@ export async function storeAnsweredCounts(deps: ProcessorDeps, job: Job<Aggregat
   } catch (error) {
     deps.logger.warn({ err: error, run: job.data.runName }, 'could not store the counts of a failed run');
   }
+}
+
+/**
+ * The checks a new figure gets: near its client's limit (saying when it sets a new 365-day
+ * peak), the shared license over all clients' figures of its date, and the anomaly check.
+ */
+async function afterFigure(deps: ProcessorDeps, data: AggregateJobData, result: { total: number; counts: Record<string, number> }): Promise<void> {
+  const { total } = result;
+  const percent = (total / data.limit) * 100;
+  if (percent >= (deps.nearLimitPercentOf?.(data.client) ?? deps.nearLimitPercent)) {
+    const previous = await deps.figures?.peakBefore(data.client, data.businessDate);
+    const peak = deps.figures ? { newPeak: setsNewPeak(total, previous), previous: previous ?? null } : undefined;
+    await deps.alerts.send({ kind: 'near-limit', runName: data.runName, client: data.client, businessDate: data.businessDate, total, limit: data.limit, percent, ...(peak ? { peak } : {}) });
+  }
+  if (deps.license && deps.figures) {
+    const use = licenseUse(await deps.figures.figuresOf(data.businessDate), deps.license.limit);
+    if (use.over) await deps.alerts.send({ kind: 'license-exceeded', runName: data.runName, client: data.client, businessDate: data.businessDate, sum: use.sum, limit: use.limit, figures: use.figures });
+  }
+  await deps.afterSuccess?.({ runId: data.runId, runName: data.runName, client: data.client, businessDate: data.businessDate, counts: result.counts });
 }
 
 async function failRun(deps: ProcessorDeps, run: RunJobRef, message: string, failed: FailedRun & { source?: string } = {}): Promise<void> {

@@ -17,6 +17,7 @@ import { INSIGHT_TABLES, insightCsvFileName, insightPage, insightTableCsv } from
 import { InsightReports, parseInsightQuery } from './insight-report.js';
 import { assertJsonDepth, assertSafeJson, assertUtf8Body } from './json-limits.js';
 import { ASSET_CSS, ASSET_JS, layout } from './layout.js';
+import { totalsReport } from './totals-report.js';
 import { auditPage, loginPage, newRunPage, runDetailPage, runsPage, totalsCsv, totalsPage } from './pages.js';
 import { parseRunListQuery } from './run-query.js';
 import { safeRedirectPath } from './redirect.js';
@@ -202,14 +203,10 @@ export function createWebApp(app: AppContext, options: WebServerOptions = {}): e
     }
   });
   web.get('/totals', requirePage, async (request, response) => {
-    const range = totalsRange(request.query);
-    const rows = await app.runs.dailyTotals({ client: range.client, since: range.from, until: range.to });
-    send(request, response, 'Totals', totalsPage({ rows, ...range, limit: config.limit }));
+    send(request, response, 'Totals', totalsPage(await totalsReport(app, totalsRange(request.query))));
   });
   web.get('/totals.csv', requirePage, async (request, response) => {
-    const range = totalsRange(request.query);
-    const rows = await app.runs.dailyTotals({ client: range.client, since: range.from, until: range.to });
-    response.type('text/csv').attachment('jobtally-totals.csv').send(totalsCsv(rows));
+    response.type('text/csv').attachment('jobtally-totals.csv').send(totalsCsv(await totalsReport(app, totalsRange(request.query))));
   });
   const insight = new InsightReports({ insight: app.insight, runs: app.runs, config });
   web.get('/insight', requirePage, async (request, response) => {

@@ -2,6 +2,7 @@ import type { Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { secretValues, type Config } from '../config/load.js';
+import type { ProcessorDeps } from '../flow/processors.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { RunProducer } from '../flow/producer.js';
 import { startSweeper } from '../flow/sweeper.js';
@@ -142,6 +143,21 @@ export async function warmUpRoles(database: DatabaseHandle, config: Pick<Config,
   });
 }
 
+/** What the aggregate job checks a new figure against: its client's near-limit threshold, the shared license, the peak. */
+export function figureChecks(
+  config: Pick<Config, 'nearLimitPercent' | 'clients' | 'license'>,
+  insight: InsightRepository,
+): Pick<ProcessorDeps, 'nearLimitPercent' | 'nearLimitPercentOf' | 'quotaOf' | 'license' | 'figures'> {
+  const byName = new Map(config.clients.map((client) => [client.name, client]));
+  return {
+    nearLimitPercent: config.nearLimitPercent,
+    nearLimitPercentOf: (client) => byName.get(client)?.nearLimitPercent,
+    quotaOf: (client) => byName.get(client)?.quota,
+    license: config.license,
+    figures: insight,
+  };
+}
+
 /**
  * Starts the requested roles on an open context, warmed up first so that their first runs are as
  * fast as the later ones. The web role is started by `src/http`.
@@ -160,7 +176,7 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
         sources,
         alerts: app.alerts,
         logger,
-        nearLimitPercent: config.nearLimitPercent,
+        ...figureChecks(config, app.insight),
         redact: secretScrubber(config),
         onFetch: app.metrics.onFetch,
         onRunFinished: app.metrics.onRunFinished,
