@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import { openApp, startRoles } from '../src/lifecycle/app.js';
 import { cpuSpent, readCpuTimes, type CpuTimes } from './cpu-usage.js';
 import { benchConfig, CONCURRENCY, insertRawTotal, storedCount, type Mode } from './flows.js';
+import { retainedMemory } from './stats.js';
 
 export interface WorkerRequest {
   mode: Mode;
@@ -69,30 +70,11 @@ function rawWorkers(): () => Promise<void> {
 const stop = request.mode === 'product' ? await productWorkers() : rawWorkers();
 const rss: Record<string, number> = {};
 const heap: Record<string, number> = {};
-/**
- * RSS and heap in use after a full collection: what the worker keeps. Read without one, RSS is
- * wherever the heap's sawtooth happens to be (140 to 190 MB for the same code), which hides growth
- * or invents it. V8 hands the pages a collection freed back to the system on background threads,
- * so RSS read at once still holds some of them (up to 30 MB more, seen here): it is read until it
- * stops falling. The heap in use is what shows a leak.
- */
 async function recordRetained(checkpoint: string): Promise<void> {
-  (globalThis as { gc?: () => void }).gc?.();
-  heap[checkpoint] = process.memoryUsage().heapUsed;
-  let settled = process.memoryUsage.rss();
-  for (let read = 0; read < RSS_SETTLE_READS; read++) {
-    await new Promise((resolve) => setTimeout(resolve, RSS_SETTLE_INTERVAL_MS));
-    const now = process.memoryUsage.rss();
-    if (now > settled - RSS_SETTLED_BYTES) break;
-    settled = now;
-  }
-  rss[checkpoint] = settled;
+  const retained = await retainedMemory();
+  heap[checkpoint] = retained.heap;
+  rss[checkpoint] = retained.rss;
 }
-
-/** RSS has settled once a read 10 ms after the last is down less than 256 KB; at most half a second. */
-const RSS_SETTLE_INTERVAL_MS = 10;
-const RSS_SETTLE_READS = 50;
-const RSS_SETTLED_BYTES = 256 * 1024;
 
 await recordRetained('before');
 const cpuAtReady = await readCpuTimes(connection);

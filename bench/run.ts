@@ -2,18 +2,21 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { benchHistoryAtScale } from './history-at-scale.js';
+import { benchJobsStatus } from './jobs-status.js';
 import { repetition, type FlowCpu, type PipelineSettings, type RepetitionRequest, type RepetitionResult } from './pipeline.js';
 import { formatMs, markdownTable, percentile, summarize, table } from './stats.js';
 import { benchWritePath, PRODUCT_WRITES, type WritePathResult } from './write-path.js';
+import type { ReadReport, ReadRepetition } from './jobs-status-child.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only throughput,paced,writes,burst,memory,history]`. Every product
- * figure sits next to a baseline measured in the same invocation on the same Redis and Postgres (a
- * bare BullMQ flow of the same shape, or the bare database query), alternating which goes first, so
- * machine noise hits both.
+ * `npm run bench [-- --quick] [-- --only throughput,paced,writes,burst,memory,history,jobs-status]`.
+ * Every product figure sits next to a baseline measured in the same invocation on the same Redis and
+ * Postgres (a bare BullMQ flow of the same shape, or the bare database query), alternating which
+ * goes first, so machine noise hits both; jobs-status sits next to a bare JSON parse of the same
+ * bytes and the transfer floor.
  */
 const quick = process.argv.includes('--quick');
-const PARTS = ['throughput', 'paced', 'writes', 'burst', 'memory', 'history'] as const;
+const PARTS = ['throughput', 'paced', 'writes', 'burst', 'memory', 'history', 'jobs-status'] as const;
 type Part = (typeof PARTS)[number];
 const onlyIndex = process.argv.indexOf('--only');
 const selected = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : [...PARTS];
@@ -26,8 +29,8 @@ const settings: PipelineSettings = {
   log: (line) => process.stderr.write(`${line}\n`),
 };
 const plan = quick
-  ? { repetitions: 1, throughputRuns: 300, paced: [{ rate: 50, seconds: 5 }], writeSamples: 150, burstRuns: 200, memoryRuns: 1000, memoryCheckpoints: [200, 1000], warmUpSeconds: 1, history: { runs: 20_000, detailsPerRun: 10, executions: 50, httpSeconds: 2, httpConnections: 20 } }
-  : { repetitions: 3, throughputRuns: 2000, paced: [{ rate: 50, seconds: 30 }, { rate: 200, seconds: 30 }], writeSamples: 500, burstRuns: 1000, memoryRuns: 10_000, memoryCheckpoints: [1000, 10_000], warmUpSeconds: 5, history: { runs: 1_000_000, detailsPerRun: 20, executions: 200, httpSeconds: 15, httpConnections: 20 } };
+  ? { repetitions: 1, throughputRuns: 300, paced: [{ rate: 50, seconds: 5 }], writeSamples: 150, burstRuns: 200, memoryRuns: 1000, memoryCheckpoints: [200, 1000], warmUpSeconds: 1, history: { runs: 20_000, detailsPerRun: 10, executions: 50, httpSeconds: 2, httpConnections: 20 }, jobsStatus: { rows: 100_000, repetitions: 2 } }
+  : { repetitions: 3, throughputRuns: 2000, paced: [{ rate: 50, seconds: 30 }, { rate: 200, seconds: 30 }], writeSamples: 500, burstRuns: 1000, memoryRuns: 10_000, memoryCheckpoints: [1000, 10_000], warmUpSeconds: 5, history: { runs: 1_000_000, detailsPerRun: 20, executions: 200, httpSeconds: 15, httpConnections: 20 }, jobsStatus: { rows: 1_000_000, repetitions: 3 } };
 settings.log(`jobtally bench${quick ? ' (quick)' : ''}: ${JSON.stringify(plan)}`);
 const started = performance.now();
 
@@ -171,8 +174,41 @@ if (runs('history')) {
   record.history = history;
 }
 
+/** The jobs-status figure is also written on its own: a full bench takes a quarter of an hour, this part a few minutes. */
+const jobsStatusRows: string[][] = [];
+if (runs('jobs-status')) {
+  const jobsStatus = await benchJobsStatus(plan.jobsStatus, settings.log);
+  const { floor, bare, product } = jobsStatus.reports;
+  const rowsPerSecond = (report: ReadReport) => spread(report.repetitions.map((repetition) => jobsStatus.rows / repetition.seconds));
+  const megabytesPerSecond = (report: ReadReport) => spread(report.repetitions.map((repetition) => jobsStatus.bytes / 1024 / 1024 / repetition.seconds));
+  const answer = `jobs-status: a ${jobsStatus.rows.toLocaleString('en')}-row answer (${(jobsStatus.bytes / 1024 / 1024).toFixed(0)} MB) from a local server, counted while streaming`;
+  const productRate = rowsPerSecond(product);
+  const bareRate = rowsPerSecond(bare);
+  jobsStatusRows.push([`${answer} (rows/s)`, show(productRate, 0), `${show(bareRate, 0)} (bare parse)`, `${(productRate[1] / bareRate[1]).toFixed(1)}x bare parse; floor ${show(rowsPerSecond(floor), 0)}`]);
+  const productSpeed = megabytesPerSecond(product);
+  const bareSpeed = megabytesPerSecond(bare);
+  jobsStatusRows.push([`${answer} (MB/s)`, show(productSpeed), `${show(bareSpeed)} (bare parse)`, `${(productSpeed[1] / bareSpeed[1]).toFixed(1)}x bare parse; floor ${show(megabytesPerSecond(floor))}`]);
+  const rowsPerCpuSecond = (report: ReadReport) => spread(report.repetitions.map((repetition) => jobsStatus.rows / repetition.cpuSeconds));
+  const productCpu = rowsPerCpuSecond(product);
+  const bareCpu = rowsPerCpuSecond(bare);
+  jobsStatusRows.push([`jobs-status: rows per CPU second of the reading process`, show(productCpu, 0), `${show(bareCpu, 0)} (bare parse)`, `${(productCpu[1] / bareCpu[1]).toFixed(1)}x bare parse; floor ${show(rowsPerCpuSecond(floor), 0)}`]);
+  jobsStatusRows.push([`jobs-status: peak RSS of the reading process, ${plan.jobsStatus.repetitions} answers (MB)`, product.peakRssMb.toFixed(0), `${bare.peakRssMb.toFixed(0)} (bare parse)`, `floor ${floor.peakRssMb.toFixed(0)}`]);
+  for (const [figure, reading] of [
+    ['RSS', (repetition: ReadRepetition) => repetition.rssAfterMb],
+    ['heap in use', (repetition: ReadRepetition) => repetition.heapAfterMb],
+  ] as const) {
+    const after = (report: ReadReport) => report.repetitions.map((repetition) => reading(repetition).toFixed(0)).join(' / ');
+    const first = product.repetitions[0];
+    const last = product.repetitions.at(-1);
+    const growth = first && last ? reading(last) - reading(first) : Number.NaN;
+    jobsStatusRows.push([`jobs-status: ${figure} after GC after each answer (MB)`, after(product), `${after(bare)} (bare parse)`, `${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB from the first to the last`]);
+  }
+  rows.push(...jobsStatusRows);
+  record.jobsStatus = jobsStatus;
+}
+
 const header = ['figure', 'jobtally: median (min-max)', 'baseline', 'comparison'];
-const title = `jobtally bench${quick ? ' --quick' : ''}, ${plan.repetitions} repetition(s), each in a fresh process; baseline = bare BullMQ flow of the same shape (HTTP: the same queries without HTTP; queries: a primary-key lookup)`;
+const title = `jobtally bench${quick ? ' --quick' : ''}, ${plan.repetitions} repetition(s), each in a fresh process; baseline = bare BullMQ flow of the same shape (HTTP: the same queries without HTTP; queries: a primary-key lookup; jobs-status: a bare @streamparser/json parse of the same bytes, floor: reading them without parsing)`;
 process.stdout.write(`\n${title}\n${table(header, rows)}\n\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 
 if (selected.length === PARTS.length) {
@@ -181,4 +217,13 @@ if (selected.length === PARTS.length) {
   const stem = quick ? 'latest-quick' : 'latest';
   await writeFile(path.join(results, `${stem}.json`), `${JSON.stringify(record, null, 2)}\n`);
   await writeFile(path.join(results, `${stem}.md`), `${title}\n\n${markdownTable(header, rows)}\n`);
+}
+
+if (runs('jobs-status')) {
+  const results = path.join('bench', 'results');
+  await mkdir(results, { recursive: true });
+  const stem = quick ? 'jobs-status-quick' : 'jobs-status';
+  const partTitle = `jobtally bench${quick ? ' --quick' : ''} --only jobs-status, ${plan.jobsStatus.repetitions} answers per reader, each reader in a fresh process; baseline = a bare @streamparser/json parse of the same bytes, floor = reading them without parsing`;
+  await writeFile(path.join(results, `${stem}.json`), `${JSON.stringify({ date: record.date, plan: plan.jobsStatus, jobsStatus: record.jobsStatus }, null, 2)}\n`);
+  await writeFile(path.join(results, `${stem}.md`), `${partTitle}\n\n${markdownTable(header, jobsStatusRows)}\n`);
 }

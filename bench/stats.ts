@@ -1,4 +1,4 @@
-/** Small helpers shared by the benchmarks: timing and percentiles. */
+/** Small helpers shared by the benchmarks: timing, percentiles, retained memory. */
 
 export function percentile(sorted: readonly number[], fraction: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -41,4 +41,29 @@ export function table(header: string[], rows: string[][]): string {
 
 export function markdownTable(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+/** RSS has settled once a read 10 ms after the last is down less than 256 KB; at most half a second. */
+const RSS_SETTLE_INTERVAL_MS = 10;
+const RSS_SETTLE_READS = 50;
+const RSS_SETTLED_BYTES = 256 * 1024;
+
+/**
+ * RSS and heap in use after a full collection (the process runs with --expose-gc): what it keeps.
+ * Read without one, RSS is wherever the heap's sawtooth happens to be (140 to 190 MB for the same
+ * worker), which hides growth or invents it. V8 hands the pages a collection freed back to the
+ * system on background threads, so RSS read at once still holds some of them (up to 30 MB more,
+ * seen here): it is read until it stops falling. The heap in use is what shows a leak.
+ */
+export async function retainedMemory(): Promise<{ rss: number; heap: number }> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const heap = process.memoryUsage().heapUsed;
+  let settled = process.memoryUsage.rss();
+  for (let read = 0; read < RSS_SETTLE_READS; read++) {
+    await new Promise((resolve) => setTimeout(resolve, RSS_SETTLE_INTERVAL_MS));
+    const now = process.memoryUsage.rss();
+    if (now > settled - RSS_SETTLED_BYTES) break;
+    settled = now;
+  }
+  return { rss: settled, heap };
 }

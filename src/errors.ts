@@ -132,6 +132,19 @@ abstract class SourceError extends JobtallyError {
 
 export class SourceAuthError extends SourceError {
   readonly code = 'SOURCE_AUTH';
+  constructor(
+    source: string,
+    message: string,
+    options: JobtallyErrorOptions & {
+      /** 401 (who are you: a session may have expired) or 403 (not allowed: logging in again will not help). */
+      httpStatus?: number;
+    } = {},
+  ) {
+    super(source, message, options);
+    this.httpStatus = options.httpStatus;
+  }
+
+  readonly httpStatus: number | undefined;
 }
 
 export class SourceTimeoutError extends SourceError {

@@ -3,6 +3,7 @@ import { ConfigError, InputError, isJobtallyError, NotFoundError, type JobtallyE
 import { CliContext, type CliIO, type CommandRegistrar, type GlobalOptions } from './context.js';
 import { EXIT, ExitCode } from './exit.js';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerBackfillCommand } from './commands/backfill.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerRetentionCommands } from './commands/retention.js';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIO, options: ProgramOptions = {}): Command {
     .configureOutput({ writeOut: (text) => io.stdout(text.trimEnd()), writeErr: (text) => io.stderr(text.trimEnd()) });
   const registrars = [
     registerRunCommands,
+    registerBackfillCommand,
     registerRunsCommands,
     registerScheduleCommands,
     registerAdminCommands,

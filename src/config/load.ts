@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import envPaths from 'env-paths';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, SecretError, type FieldIssue } from '../errors.js';
+import { resolveClients, type ClientConfig } from './clients.js';
 import { parseFields } from './issues.js';
+import { configFileCandidates, explicitConfigPath, resolveDataDir } from './data-dir.js';
 import { resolveRedisConfig, type RedisConfig } from './redis.js';
 import { configFileSchema, type ConfigFile, type SourceConfigFile } from './schema.js';
 import { resolveSecret, Secret, SecretReference, type SecretEnvironment } from './secret.js';
@@ -31,8 +32,12 @@ export interface RetentionConfig {
   archiveDir: string | undefined;
 }
 
-export interface Config extends Omit<ResolvedConfigFile, 'sources' | 'dataDir' | 'retention' | 'redis'> {
+export interface Config extends Omit<ResolvedConfigFile, 'sources' | 'dataDir' | 'retention' | 'clients' | 'redis'> {
   sources: SourceConfig[];
+  /** Every client with its scope and limit (one, `client`, when the file names none). */
+  clients: ClientConfig[];
+  /** Whether the file names its clients: only then is a run for another client refused. */
+  clientsDeclared: boolean;
   retention: RetentionConfig;
   dataDir: string;
   databaseUrl: Secret | undefined;
@@ -69,13 +74,13 @@ export function findConfigFile(options: LoadConfigOptions): string | undefined {
   const cwd = options.cwd ?? process.cwd();
   const explicit = options.configPath ?? env.JOBTALLY_CONFIG;
   if (explicit) {
-    const resolved = path.resolve(cwd, explicit);
+    const resolved = explicitConfigPath(explicit, cwd);
     if (!existsSync(resolved)) {
       throw new ConfigError(`config file ${resolved} does not exist`, [], { hint: 'check --config or JOBTALLY_CONFIG' });
     }
     return resolved;
   }
-  return CONFIG_FILE_NAMES.map((name) => path.join(cwd, name)).find((candidate) => existsSync(candidate));
+  return configFileCandidates(CONFIG_FILE_NAMES, cwd).find((candidate) => existsSync(candidate));
 }
 
 /** Reads, validates and resolves the configuration. Throws one ConfigError listing every bad field. */
@@ -109,6 +114,17 @@ export function parseConfig(
     newDayTime: source.newDayTime ?? file.newDayTime,
   }));
 
+  const clients = resolveClients({
+    clients: file.clients,
+    defaultClient: file.client,
+    limit: file.limit,
+    nearLimitPercent: file.nearLimitPercent,
+    license: file.license,
+    sourceNames: sources.map((source) => source.name),
+    schedules: file.schedules,
+  });
+  if (clients.issues.length > 0) throw new ConfigError(`invalid configuration in ${where}`, clients.issues);
+
   const logLevel = env.LOG_LEVEL ? parseLogLevel(env.LOG_LEVEL) : file.log.level;
   return {
     ...resolved,
@@ -125,8 +141,11 @@ export function parseConfig(
       ...(env.JOBTALLY_WEB_PORT ? { port: parsePort(env.JOBTALLY_WEB_PORT, 'JOBTALLY_WEB_PORT') } : {}),
     },
     sources,
+    clients: clients.clients,
+    clientsDeclared: clients.declared,
+    schedules: clients.schedules,
     retention: resolveRetention(file, where),
-    dataDir: path.resolve(file.dataDir ?? env.JOBTALLY_DATA_DIR ?? defaultDataDir()),
+    dataDir: resolveDataDir(file.dataDir, env.JOBTALLY_DATA_DIR, defaultDataDir(), process.cwd()),
     databaseUrl: env.DATABASE_URL ? new Secret(env.DATABASE_URL, 'env DATABASE_URL') : undefined,
     redis: resolveRedisConfig(resolved.redis, env.REDIS_URL || undefined, where),
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
@@ -210,5 +229,19 @@ export function secretValues(config: Config): string[] {
     else if (typeof value === 'object' && value !== null) Object.values(value).forEach(walk);
   };
   walk(config);
-  return values.filter((value) => value !== '');
+  return values.filter((value) => value !== '').flatMap((value) => [value, ...urlPasswords(value)]);
+}
+
+/** A connection URL's password can show on its own (a driver's "password authentication failed for …"). */
+function urlPasswords(value: string): string[] {
+  if (!URL.canParse(value)) return [];
+  const { password } = new URL(value);
+  if (password === '') return [];
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // A malformed escape: the raw form is the only one there is.
+  }
+  return [...new Set([password, decoded])];
 }

@@ -21,6 +21,10 @@ export const durationMs = z.union([
   }),
 ]);
 
+/** Titles that mark, in the generated JSON Schema, the inputs a transform hides (see reference.ts). */
+export const SECRET_REFERENCE_TITLE = 'SecretReference';
+export const CONTROLM_AUTH_TITLE = 'ControlmAuth';
+
 const PLAINTEXT_SECRET_MESSAGE = 'plaintext secrets are not allowed here: use { env: NAME } or { file: PATH }';
 
 /**
@@ -40,7 +44,7 @@ export const secretRefSchema = z.unknown().transform((value, ctx): SecretReferen
     return z.NEVER;
   }
   return new SecretReference(parsed.data);
-});
+}).meta({ title: SECRET_REFERENCE_TITLE });
 
 /** A day that exists (no 2026-02-30, which JavaScript's Date would quietly read as March 2). */
 export const calendarDate = z.iso.date({ error: 'use a calendar date as YYYY-MM-DD' });
@@ -80,21 +84,29 @@ const controlmAuth = z.unknown().transform((value, ctx): z.output<typeof apiKeyA
     return z.NEVER;
   }
   return parsed.data;
-});
+}).meta({ title: CONTROLM_AUTH_TITLE });
 
 export const controlmSourceSchema = z.strictObject({
   ...sourceBase,
   type: z.literal('controlm'),
   endpoint: z.url(),
-  mode: z.enum(['usage', 'jobs-status']).default('usage'),
+  /**
+   * `usage`: the server's `usage/jobs` figure (current Control-M day only); `jobs-status`: counts
+   * the rows of `run/jobs/status` itself; `usage-report`: Control-M SaaS `usage/report`, per day.
+   */
+  mode: z.enum(['usage', 'jobs-status', 'usage-report']).default('usage'),
   auth: controlmAuth,
   tls: tlsSchema.optional(),
   /** Extra query parameters for `jobs-status` (ctm, application, folder, ...). */
   query: z.record(z.string(), z.string()).default({}),
-  /** Maximum rows asked from `run/jobs/status`; the API caps answers, a capped answer is an error. */
-  pageLimit: z.number().int().positive().max(100_000).default(10_000),
+  /** Maximum rows asked from `run/jobs/status`: the server answers at most 10,000, a capped answer is an error. */
+  pageLimit: z.number().int().positive().max(10_000, 'Control-M answers at most 10,000 rows: split the query with partitions').default(10_000),
   /** `jobs-status` in several requests (each with these extra filters) when one would be capped. */
   partitions: z.array(z.record(z.string(), z.string())).default([]),
+  /** What a jobs-status count bills: job rows of the order date (`ordered`) or their runs (`executions`). */
+  countAs: z.enum(['ordered', 'executions']).default('ordered'),
+  /** jobs-status only: also read `usage/jobs` and alert (`drift`) when the two differ by more than this. */
+  reconcile: z.strictObject({ with: z.literal('usage'), maxDriftPercent: z.number().min(0).max(100).default(5) }).optional(),
 });
 
 export const httpJsonSourceSchema = z.strictObject({
@@ -167,7 +179,46 @@ export const scheduleSchema = z
     message: 'set exactly one of every or cron',
   });
 
-export const ALERT_KINDS = ['run-failed', 'limit-exceeded', 'near-limit', 'stale', 'anomaly', 'forecast-breach'] as const;
+/** A client's part of the shared license: `30%` of `license.limit`, or a number of units. */
+export const licenseShare = z.union([
+  z.number().int().positive(),
+  z.string().transform((text, ctx) => {
+    const match = /^(\d+(?:\.\d+)?)\s*%$/.exec(text.trim());
+    const percent = match?.[1] === undefined ? Number.NaN : Number(match[1]);
+    if (!(percent > 0 && percent <= 100)) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a share (use a percent such as 30% or a number of units)` });
+      return z.NEVER;
+    }
+    return { percent };
+  }),
+]);
+export type LicenseShare = z.output<typeof licenseShare>;
+
+/** Client names become part of run ids, idempotency keys and metric labels: kept plain. */
+export const clientNameSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,39}$/, 'use letters, digits, _ or - (start with a letter, at most 40 characters)');
+
+/**
+ * One client: the sources whose counts make its daily figure (all of them, or the figure is not
+ * one), the limit each figure is checked against and, under a shared license, its share of it.
+ */
+export const clientSchema = z.strictObject({
+  name: clientNameSchema,
+  sources: z.array(sourceName).min(1, 'name the sources this client is counted on'),
+  /** Its own limit; with a `share`, the smaller of the two applies. */
+  limit: z.number().int().positive().optional(),
+  nearLimitPercent: z.number().min(1).max(100).optional(),
+  /** A schedule of its own: `{ every: 5m }` or `{ cron, tz }`. */
+  schedule: z
+    .strictObject({ every: durationMs.optional(), cron: z.string().min(1).optional(), tz: timeZone.optional() })
+    .refine((schedule) => (schedule.every === undefined) !== (schedule.cron === undefined), { message: 'set exactly one of every or cron' })
+    .optional(),
+  share: licenseShare.optional(),
+});
+export type ClientConfigFile = z.output<typeof clientSchema>;
+
+export const ALERT_KINDS = ['run-failed', 'limit-exceeded', 'license-exceeded', 'near-limit', 'stale', 'anomaly', 'forecast-breach', 'drift'] as const;
 
 const channelBase = {
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use lowercase letters, digits and -'),
@@ -255,12 +306,18 @@ export const webConfigSchema = z.strictObject({
   /** How users reach the dashboard (behind a proxy); used in alert links. */
   publicUrl: z.url().optional(),
   users: z.array(webUserSchema).default([]),
-  /** Signs session cookies; without it sessions last until the web process restarts. */
+  /** Signs CSRF tokens (sessions live in Redis); without it, forms opened before a restart must be reloaded. */
   sessionSecret: secretRefSchema.optional(),
   sessionTtlMs: durationMs.default(12 * 3_600_000),
   /** Failed logins allowed per client address in `loginWindowMs` before it is locked out. */
   maxFailedLogins: z.number().int().positive().default(10),
   loginWindowMs: durationMs.default(15 * 60_000),
+  /**
+   * Which proxies to believe about the client address (X-Forwarded-For) and scheme: express's
+   * `trust proxy` (true, a hop count, addresses or subnets, `loopback`). Off by default, so a client
+   * cannot pick the address the login lockout counts against.
+   */
+  trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1), z.array(z.string().min(1)).min(1)]).default(false),
 });
 
 /**
@@ -367,6 +424,25 @@ export const configFileSchema = z.strictObject({
   timezone: timeZone.default('UTC'),
   newDayTime: newDayTime.default('00:00'),
   client: z.string().min(1).default('default'),
+  /** A license shared by the clients: each one's `share` is its quota, and their figures' sum is checked against `limit`. */
+  license: z.strictObject({ limit: z.number().int().positive() }).optional(),
+  /** Without it there is one client (`client`, default `default`) counted on every source against `limit`. */
+  clients: z
+    .array(clientSchema)
+    .min(1)
+    .superRefine((clients, ctx) => {
+      const seen = new Set<string>();
+      clients.forEach((client, index) => {
+        if (seen.has(client.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate client name ${client.name}` });
+        seen.add(client.name);
+        const sources = new Set<string>();
+        client.sources.forEach((source, at) => {
+          if (sources.has(source)) ctx.addIssue({ code: 'custom', path: [index, 'sources', at], message: `source ${source} is listed twice` });
+          sources.add(source);
+        });
+      });
+    })
+    .optional(),
   sources: z
     .array(sourceSchema)
     .min(1, 'configure at least one source')
@@ -375,6 +451,9 @@ export const configFileSchema = z.strictObject({
       sources.forEach((source, index) => {
         if (seen.has(source.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate source name ${source.name}` });
         seen.add(source.name);
+        if (source.type === 'controlm' && source.mode !== 'jobs-status' && source.reconcile) {
+          ctx.addIssue({ code: 'custom', path: [index, 'reconcile'], message: 'reconcile checks a jobs-status count against usage/jobs: set mode: jobs-status or remove it' });
+        }
       });
     })
     .optional(),

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
+import { clientNamed, scopeOf, type ClientConfig } from '../config/clients.js';
 import type { Config } from '../config/load.js';
 import type { Span } from '@opentelemetry/api';
 import { withSpan } from '../telemetry/tracing.js';
 import { ConflictError, errorMessage, InputError, NotFoundError, ServiceUnavailableError } from '../errors.js';
-import { parseJobParameters } from '../jobs/catalog.js';
+import { DEFAULT_CLIENT, parseJobParameters } from '../jobs/catalog.js';
 import { statusName, type RunsRepository } from '../persistence/runs-repository.js';
 import { RUN_STATUS, type JobLog, type RunTrigger } from '../persistence/schema.js';
 import type { RunWriter } from '../persistence/writer.js';
@@ -34,7 +35,7 @@ export interface EnqueuedRun {
 }
 
 export interface RunProducerDeps {
-  config: Pick<Config, 'limit' | 'timezone' | 'newDayTime' | 'sources' | 'queue'>;
+  config: Pick<Config, 'limit' | 'timezone' | 'newDayTime' | 'sources' | 'queue' | 'clients' | 'clientsDeclared' | 'license'>;
   runs: RunsRepository;
   writer: RunWriter;
   flows: Pick<FlowQueue, 'add'>;
@@ -52,26 +53,49 @@ export class RunProducer {
   async enqueueRun(request: EnqueueRequest): Promise<EnqueuedRun> {
     const { config } = this.deps;
     const job = request.job ?? 'license-count';
-    const parameters = parseJobParameters(job, request.parameters);
-    const configured = config.sources.map((source) => source.name);
-    const sources = parameters.sources ?? configured;
-    const unknown = sources.filter((source) => !configured.includes(source));
-    if (unknown.length > 0) {
-      throw new InputError(`unknown source ${unknown.join(', ')}`, [{ path: 'sources', message: `configured sources are ${configured.join(', ')}` }]);
+    const raw = request.parameters ?? {};
+    const given = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...raw, client: (raw as { client?: unknown }).client ?? this.defaultClient(raw) } : raw;
+    const parameters = parseJobParameters(job, given);
+    const client = this.client(parameters.client);
+    const sources = parameters.sources ?? client.sources;
+    const outside = sources.filter((source) => !client.sources.includes(source));
+    if (outside.length > 0) {
+      const configured = config.sources.map((source) => source.name);
+      const unknown = outside.filter((source) => !configured.includes(source));
+      throw unknown.length > 0
+        ? new InputError(`unknown source ${unknown.join(', ')}`, [{ path: 'sources', message: `configured sources are ${configured.join(', ')}` }])
+        : new InputError(`not a source of client ${client.name}: ${outside.join(', ')}`, [{ path: 'sources', message: `sources of client ${client.name} are ${client.sources.join(', ')}` }]);
     }
     const now = this.deps.now?.() ?? new Date();
     const businessDate = parameters.date ?? businessDateOf(now, config.timezone, config.newDayTime);
     this.assertCountable(businessDate, sources, now);
-    const snapshot = { ...parameters, sources, limit: config.limit };
+    const snapshot = { ...parameters, sources, limit: client.limit };
     return this.createAndQueue({
       job,
-      client: parameters.client,
+      client: client.name,
       parameters: snapshot,
+      scope: { sources, limit: client.limit, complete: scopeOf(client, sources).complete },
       trigger: request.trigger,
       businessDate,
       idempotencyKey: request.idempotencyKey,
       now,
     });
+  }
+
+  /** A run names its client, or gets the only one there is; with several declared, it must name one. */
+  private defaultClient(parameters: unknown): string {
+    const { clients, clientsDeclared } = this.deps.config;
+    const named = typeof parameters === 'object' && parameters !== null && (parameters as { client?: unknown }).client !== undefined;
+    if (named || !clientsDeclared || clients.length === 1) return clients[0]?.name ?? DEFAULT_CLIENT;
+    throw new InputError('which client? several are configured', [{ path: 'client', message: `configured clients are ${clients.map((client) => client.name).join(', ')}` }]);
+  }
+
+  private client(name: string): ClientConfig {
+    const client = clientNamed(this.deps.config, name);
+    if (!client) {
+      throw new InputError(`unknown client ${name}`, [{ path: 'client', message: `configured clients are ${this.deps.config.clients.map((known) => known.name).join(', ')}` }]);
+    }
+    return client;
   }
 
   /** A failed run runs again as a new run linked to it (retried_from, retry_count + 1). */
@@ -82,14 +106,18 @@ export class RunProducer {
         hint: 'start a new run instead',
       });
     }
+    // A retry is a new count: the original's sources (a partial run stays partial), judged by the
+    // client's scope and limit of today. The original keeps the scope it was run with.
     const parameters = original.parameters;
-    const sources = Array.isArray(parameters.sources) ? (parameters.sources as string[]) : this.deps.config.sources.map((source) => source.name);
+    const client = this.client(original.client);
+    const sources = original.scopeSources ?? (Array.isArray(parameters.sources) ? (parameters.sources as string[]) : client.sources);
     const now = this.deps.now?.() ?? new Date();
     this.assertCountable(original.businessDate, sources, now);
     return this.createAndQueue({
       job: original.job,
       client: original.client,
-      parameters: { ...parameters, sources, limit: this.deps.config.limit },
+      parameters: { ...parameters, sources, limit: client.limit },
+      scope: { sources, limit: client.limit, complete: scopeOf(client, sources).complete },
       trigger,
       businessDate: original.businessDate,
       retriedFrom: original.name,
@@ -118,6 +146,7 @@ export class RunProducer {
     job: string;
     client: string;
     parameters: Record<string, unknown> & { sources: string[]; limit: number };
+    scope: { sources: string[]; limit: number; complete: boolean };
     trigger: RunTrigger;
     businessDate: string;
     idempotencyKey?: string | undefined;
@@ -130,26 +159,40 @@ export class RunProducer {
 
   private async createAndQueueTraced(input: Parameters<RunProducer['createAndQueue']>[0], span: Span): Promise<EnqueuedRun> {
     const { runs, logger } = this.deps;
-    const { sources, limit } = input.parameters;
     const { run, created } = await runs.createRun({
       job: input.job,
       client: input.client,
       parameters: input.parameters,
+      scope: input.scope,
       trigger: input.trigger,
       businessDate: input.businessDate,
       retriedFrom: input.retriedFrom,
       retryCount: input.retryCount ?? 0,
       idempotencyKey: input.idempotencyKey,
-      firstLine: queuedLine({ trigger: input.trigger, sources, limit, businessDate: input.businessDate, retriedFrom: input.retriedFrom }),
+      firstLine: queuedLine({ trigger: input.trigger, ...input.scope, of: clientNamed(this.deps.config, input.client)?.sources, businessDate: input.businessDate, retriedFrom: input.retriedFrom }),
       now: input.now,
     });
     span.setAttribute('jobtally.run', run.name);
+    // A run found again by its idempotency key keeps the scope it was created with.
+    const sources = run.scopeSources ?? input.scope.sources;
+    const limit = run.scopeLimit ?? input.scope.limit;
     const enqueued: EnqueuedRun = { id: run.id, name: run.name, client: run.client, businessDate: run.businessDate, sources, created };
     // A run found again by its idempotency key is queued again too: the flow's job ids make that a
     // no-op when it is already in Redis, and repair a crash between the insert and the queueing.
     if (run.status !== RUN_STATUS.pending && !created) return enqueued;
     try {
-      await this.addFlow({ runId: run.id, runName: run.name, client: run.client, businessDate: run.businessDate, sources, limit, queuedAt: run.createdAt.getTime(), trigger: input.trigger });
+      await this.addFlow({
+        runId: run.id,
+        runName: run.name,
+        client: run.client,
+        businessDate: run.businessDate,
+        sources,
+        limit,
+        complete: run.complete,
+        scopeOf: clientNamed(this.deps.config, run.client)?.sources ?? sources,
+        queuedAt: run.createdAt.getTime(),
+        trigger: input.trigger,
+      });
     } catch (cause) {
       const reason = `could not queue the run: ${errorMessage(cause)}`;
       await this.deps.writer.failRun(run.id, reason, [{ level: 'error', message: reason }]).catch((writeError: unknown) => {

@@ -10,6 +10,9 @@ import { statusName, type RunListRow } from '../persistence/runs-repository.js';
 import { toShortId } from '../runs/names.js';
 import { principalOf, type Authenticator, type Principal } from './auth.js';
 import { findRunByPath } from './run-ref.js';
+import { clientCompleteness, totalsReport } from './totals-report.js';
+import { gaps } from '../insight/completeness.js';
+import { addDays } from '../insight/calendar.js';
 import { HttpError } from './errors.js';
 import { encodeCursor, parseRunListQuery, runListQuerySchema } from './run-query.js';
 
@@ -25,6 +28,14 @@ const totalsQuery = z.strictObject({
   to: calendarDate.optional(),
 });
 
+const completenessQuery = totalsQuery.extend({ client: z.string().min(1) });
+
+/** `to` defaults to today (UTC), `from` to 29 days before `to`. */
+export function defaultRange<T extends { from?: string | undefined; to?: string | undefined; client?: string | undefined }>(query: T): Omit<T, 'from' | 'to'> & { from: string; to: string; client: T['client'] } {
+  const to = query.to ?? new Date().toISOString().slice(0, 10);
+  return { ...query, to, from: query.from ?? addDays(to, -29), client: query.client };
+}
+
 /** A run as the JSON API shows it. */
 export function runSummary(row: RunListRow) {
   return {
@@ -39,6 +50,8 @@ export function runSummary(row: RunListRow) {
     retryCount: row.retryCount,
     retriedFrom: row.retriedFrom,
     businessDate: row.businessDate,
+    scope: { sources: row.scopeSources, limit: row.scopeLimit, complete: row.complete },
+    countedTotal: row.countedTotal,
     createdAt: row.createdAt.toISOString(),
     startedAt: isoOrNull(row.startedAt),
     finishedAt: isoOrNull(row.finishedAt),
@@ -124,8 +137,15 @@ export function createApiRouter(app: AppContext, audit: AuditRepository, auth: A
   router.get('/totals', async (request, response) => {
     const parsed = parseFields(totalsQuery, request.query);
     if (!parsed.success) throw new InputError('invalid totals query', parsed.issues);
-    const rows = await app.runs.dailyTotals({ client: parsed.data.client, since: parsed.data.from, until: parsed.data.to });
-    response.json({ limit: app.config.limit, totals: rows });
+    const report = await totalsReport(app, defaultRange(parsed.data));
+    response.json({ limit: app.config.limit, ...report });
+  });
+  router.get('/completeness', async (request, response) => {
+    const parsed = parseFields(completenessQuery, request.query);
+    if (!parsed.success) throw new InputError('invalid completeness query', parsed.issues);
+    const { client, from, to } = defaultRange(parsed.data);
+    const dates = await clientCompleteness(app, client, from, to);
+    response.json({ client, from, to, dates, gaps: gaps(dates).map((gap) => gap.date) });
   });
   return router;
 }
@@ -156,7 +176,20 @@ export function openApiDocument() {
       },
       '/api/runs/{ref}': { get: { summary: 'One run with counts, details and retries', parameters: [ref], responses: { '200': { description: 'the run' }, ...errors } } },
       '/api/runs/{ref}/retry': { post: { summary: 'Retry a failed run as a new linked run', parameters: [ref], responses: { '201': { description: 'queued' }, ...errors } } },
-      '/api/totals': { get: { summary: 'Latest successful total per business date', parameters: Object.keys(totalsQuery.shape).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })), responses: { '200': { description: 'daily totals' }, ...errors } } },
+      '/api/totals': {
+        get: {
+          summary: "Each client's figure per business date (its latest successful complete run), with its 365-day peak, the breaches, the gaps and the shared license's use",
+          parameters: Object.keys(totalsQuery.shape).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+          responses: { '200': { description: 'daily figures, breaches, gaps' }, ...errors },
+        },
+      },
+      '/api/completeness': {
+        get: {
+          summary: 'For a client, each business date and source: covered by a successful complete run, or why not (no run, failing since, partial only)',
+          parameters: Object.keys(completenessQuery.shape).map((name) => ({ name, in: 'query', required: name === 'client', schema: { type: 'string' } })),
+          responses: { '200': { description: 'dates with their state, and the gaps' }, ...errors },
+        },
+      },
     },
   };
 }

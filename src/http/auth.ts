@@ -1,8 +1,9 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { ipKeyGenerator, MemoryStore, type Options } from 'express-rate-limit';
 import type { Config } from '../config/load.js';
 import { DECOY_HASH, verifyPassword } from './passwords.js';
+import { passwordFingerprint, type SessionStore } from './sessions.js';
 
 export type WebRole = 'viewer' | 'operator';
 
@@ -27,7 +28,10 @@ export class Authenticator {
   /** HMAC of the Authorization header → principal; only successful logins are kept. */
   readonly #verified = new Map<string, { principal: Principal; until: number }>();
 
-  constructor(private readonly web: Config['web']) {
+  constructor(
+    private readonly web: Config['web'],
+    private readonly sessions: SessionStore,
+  ) {
     this.#secret = web.sessionSecret ? Buffer.from(web.sessionSecret.reveal()) : randomBytes(32);
   }
 
@@ -46,22 +50,23 @@ export class Authenticator {
     return ok && user ? { name: user.name, role: user.role } : undefined;
   }
 
-  issueSession(principal: Principal, now = Date.now()): string {
-    const payload = Buffer.from(JSON.stringify({ n: principal.name, e: now + this.web.sessionTtlMs })).toString('base64url');
-    return `${payload}.${this.sign(payload)}`;
+  /** Opens a server-side session for a user who just logged in; the cookie carries only its id. */
+  async openSession(principal: Principal): Promise<string> {
+    const user = this.web.users.find((candidate) => candidate.name === principal.name);
+    if (!user) throw new Error(`user ${principal.name} is not configured`);
+    return this.sessions.open(user.name, user.passwordHash);
   }
 
-  /** The session's user, if the cookie is genuine, unexpired, and the user still exists. */
-  readSession(cookie: string | undefined, now = Date.now()): Principal | undefined {
-    const [payload, signature] = (cookie ?? '').split('.');
-    if (!payload || !signature) return undefined;
-    const expected = Buffer.from(this.sign(payload));
-    const given = Buffer.from(signature);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
-    const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { n?: unknown; e?: unknown };
-    if (typeof data.e !== 'number' || data.e < now) return undefined;
-    const user = this.web.users.find((candidate) => candidate.name === data.n);
-    return user ? { name: user.name, role: user.role } : undefined;
+  /** The session's user, if the session is open, the user still exists and has not changed password since. */
+  async readSession(cookie: string | undefined): Promise<Principal | undefined> {
+    const session = await this.sessions.read(cookie);
+    if (!session) return undefined;
+    const user = this.web.users.find((candidate) => candidate.name === session.name);
+    return user && passwordFingerprint(user.passwordHash) === session.passwordFingerprint ? { name: user.name, role: user.role } : undefined;
+  }
+
+  endSession(cookie: string | undefined): Promise<void> {
+    return this.sessions.end(cookie);
   }
 
   /**
@@ -83,7 +88,7 @@ export class Authenticator {
           return;
         }
       }
-      const principal = basic ? await this.checkBasic(request.headers.authorization ?? '', basic) : this.readSession((request.cookies as Record<string, string | undefined>)[SESSION_COOKIE]);
+      const principal = basic ? await this.checkBasic(request.headers.authorization ?? '', basic) : await this.readSession((request.cookies as Record<string, string | undefined>)[SESSION_COOKIE]);
       if (basic && !principal) await guard.recordFailure(request);
       (response.locals as { principal?: Principal | undefined }).principal = principal;
       next();

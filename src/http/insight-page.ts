@@ -1,4 +1,4 @@
-import { formatCount } from '../format.js';
+import { formatCount, formatPercent } from '../format.js';
 import { addDays, clockLabel, daysBetween, secondsIntoDay, weekdayName } from '../insight/calendar.js';
 import { SAVING_GROUPS } from '../insight/savings.js';
 import { TOTAL_SUBJECT, type Change, type TrendRow } from '../insight/trends.js';
@@ -9,7 +9,7 @@ import type { BusinessClock } from '../sources/business-dates.js';
 import { sourceTrendsChart } from './chart.js';
 import { toCsv, type CsvCell } from './csv.js';
 import { html, type SafeHtml } from './html.js';
-import { INSIGHT_DAY_CHOICES, type BreakdownSections, type InsightQuery, type InsightReport, type InsightReports, type Trends } from './insight-report.js';
+import { INSIGHT_DAY_CHOICES, type BreakdownSections, type InsightQuery, type InsightReport, type InsightReports, type Trends, type LicenseShares } from './insight-report.js';
 import { time } from './pages.js';
 
 /** The tables of the insight page; each has a CSV export at `/insight/<table>.csv`. */
@@ -58,6 +58,7 @@ function summarySection(summary: TodayForecast, report: InsightReport): SafeHtml
   ${card('card-total', 'Total so far', forecast.method === 'none' && forecast.total === 0 ? '–' : formatCount(forecast.total), summary.countedAtSecond === null ? 'no successful count today yet' : `as of ${clockLabel(summary.countedAtSecond)}, ${((forecast.total / limit) * 100).toFixed(1)}% of the limit`)}
   ${card('card-projection', 'Projected end of day', forecast.projected === null ? '–' : html`<span class="${over ? 'over' : ''}">${formatCount(forecast.projected)}</span>`, forecast.projected === null ? forecast.basis : `${((forecast.projected / limit) * 100).toFixed(1)}% of the limit`)}
   ${card('card-limit', 'License limit', formatCount(limit))}
+  ${card('card-peak', '365-day peak', report.peak ? formatCount(report.peak.total) : '–', report.peak ? `on ${report.peak.businessDate}: task licenses are audited on it` : 'no figure in the last 365 days')}
   ${card('card-crossing', 'Limit crossed around', crossingAt ? html`<span class="over">${localClock(crossingAt, report.timezone)}</span>` : '–', crossingAt ? 'if today keeps the usual pace' : over ? '' : 'not expected today')}
 </div>
 ${forecast.projected === null ? '' : html`<p class="basis" id="projection-basis">Projection (${forecast.method}): ${forecast.basis}.</p>`}
@@ -79,6 +80,21 @@ function savingsSection(sections: BreakdownSections, query: InsightQuery): SafeH
 <div class="section-head"><h2>Units that could be saved</h2>${csvLink('savings', query)}</div>
 ${run ? html`<p class="context">From the latest successful run <a href="/runs/${run.runName}">${run.runName}</a> (business date ${run.businessDate}, total ${formatCount(run.total)}): failed executions and jobs ordered but not running count against the license too.</p>` : ''}
 ${body}
+</section>`;
+}
+
+/** Shown only when a Control-M jobs-status source stored both definitions' figures. */
+function billingSection(sections: BreakdownSections): SafeHtml | string {
+  if (sections.billing.length === 0) return '';
+  const count = (value: number | undefined) => (value === undefined ? '–' : formatCount(value));
+  return html`<section id="billing">
+<div class="section-head"><h2>What the license counts</h2></div>
+<p class="context">Ordered: one unit per job ordered for the day (on-premises task licenses). Executions: every run of a job, without dummy and SLA jobs (BMC's SaaS usage report). Jobs that never ran and dummy jobs cost units only when ordered jobs are billed.</p>
+<table id="billing-table"><thead><tr><th>Source</th><th class="num">Billed</th><th class="num">Ordered</th><th class="num">Executions</th><th class="num">Never ran</th><th class="num">Dummy</th><th class="num">Carried over</th><th class="num">Server usage figure</th><th class="num">Drift</th></tr></thead>
+<tbody>${sections.billing.map(
+    (row) =>
+      html`<tr><td>${row.source}</td><td class="num">${formatCount(row.billed)}</td><td class="num">${formatCount(row.ordered)}</td><td class="num">${formatCount(row.executions)}</td><td class="num">${formatCount(row.neverRan)}</td><td class="num">${formatCount(row.dummy)}</td><td class="num">${formatCount(row.carriedOver)}</td><td class="num">${count(row.serverUsage)}</td><td class="num">${count(row.drift)}</td></tr>`,
+  )}</tbody></table>
 </section>`;
 }
 
@@ -150,6 +166,20 @@ ${body}
 </section>`;
 }
 
+/** Each client's share of the shared license, date by date (newest first). */
+function sharesSection(shares: LicenseShares): SafeHtml {
+  return html`<section id="license-shares">
+<div class="section-head"><h2>Share of the shared license <small>(${formatCount(shares.limit)} units a day)</small></h2></div>
+<table><thead><tr><th>Business date</th>${shares.clients.map((client) => html`<th class="num">${client}</th>`)}<th class="num">All clients</th></tr></thead>
+<tbody>${[...shares.rows].reverse().map(
+    (row) => html`<tr><td>${row.date}</td>${shares.clients.map((client) => {
+      const total = row.byClient[client];
+      return html`<td class="num">${total === undefined ? '–' : html`${formatPercent(total, shares.limit)} <small class="muted">${formatCount(total)}</small>`}</td>`;
+    })}<td class="num ${row.sum > shares.limit ? 'over' : ''}">${formatPercent(row.sum, shares.limit)}</td></tr>`,
+  )}</tbody></table>
+</section>`;
+}
+
 export function insightPage(report: InsightReport): SafeHtml {
   const { query, clients } = report;
   const clientChoices = clients.includes(query.client) ? clients : [...clients, query.client];
@@ -165,8 +195,10 @@ ${
     ? html`<p class="empty-state" id="empty">No successful runs for client <strong>${query.client}</strong> yet. Trends, projections and anomalies appear here once runs have succeeded.</p>`
     : html`${summarySection(report.summary, report)}
 ${savingsSection(report.breakdowns, query)}
+${billingSection(report.breakdowns)}
 ${applicationsSection(report.breakdowns, query)}
 ${trendsSection(report.trends, report.summary.limit, query)}
+${report.shares ? sharesSection(report.shares) : ''}
 ${anomaliesSection(report.anomalies, query)}`
 }`;
 }

@@ -1,6 +1,9 @@
 import type { Request } from 'express';
 import type { Config } from '../config/load.js';
+import { clientNamed } from '../config/clients.js';
 import { addDays } from '../insight/calendar.js';
+import { billingRows, type BillingRow } from '../insight/billing.js';
+import { PEAK_WINDOW_DAYS, type Peak } from '../insight/peak.js';
 import { savings, type SavingRow } from '../insight/savings.js';
 import { dailyTrends, sourcesOf, topWithChange, type DailyFigure, type KeyedChange, type TrendRow } from '../insight/trends.js';
 import { forecastToday, type TodayForecast } from '../monitor/forecast-check.js';
@@ -36,6 +39,8 @@ export interface BreakdownSections {
   applications: KeyedChange[];
   /** False when the run's sources report no status breakdown (only Control-M jobs-status does). */
   hasStatuses: boolean;
+  /** The run's Control-M jobs-status sources under both billing definitions. */
+  billing: BillingRow[];
 }
 
 export interface Trends {
@@ -47,11 +52,22 @@ export interface Trends {
   sources: string[];
 }
 
+/** Each client's share of the shared license per date (figures over the license limit). */
+export interface LicenseShares {
+  limit: number;
+  clients: string[];
+  rows: { date: string; byClient: Record<string, number>; sum: number }[];
+}
+
 export interface InsightReport {
   query: InsightQuery;
   clients: string[];
   timezone: string;
   summary: TodayForecast;
+  /** The client's highest figure of the 365 days ending today: task licenses are audited on it. */
+  peak: Peak | undefined;
+  /** Under a shared license: every client's share of it over the range. */
+  shares: LicenseShares | undefined;
   breakdowns: BreakdownSections;
   trends: Trends;
   anomalies: ListedAnomaly[];
@@ -60,7 +76,7 @@ export interface InsightReport {
 export interface InsightReportDeps {
   insight: InsightRepository;
   runs: RunsRepository;
-  config: Pick<Config, 'limit' | 'timezone' | 'newDayTime' | 'insight'>;
+  config: Pick<Config, 'limit' | 'timezone' | 'newDayTime' | 'insight' | 'clients' | 'clientsDeclared' | 'license'>;
 }
 
 /** Loads each section with its own few indexed reads, so a CSV export reads only its section. */
@@ -72,14 +88,15 @@ export class InsightReports {
   }
 
   summary(client: string, now: Date): Promise<TodayForecast> {
-    const { limit, timezone, newDayTime, insight } = this.deps.config;
+    const { timezone, newDayTime, insight } = this.deps.config;
+    const limit = clientNamed(this.deps.config, client)?.limit ?? this.deps.config.limit;
     return forecastToday(this.deps.insight, client, { limit, timezone, newDayTime, forecast: insight.forecast }, now);
   }
 
   async breakdownSections(client: string): Promise<BreakdownSections> {
     const run = await this.deps.insight.latestRun(client);
-    if (!run) return { run, previous: undefined, savings: [], applications: [], hasStatuses: false };
-    const previous = await this.deps.insight.latestRun(client, addDays(run.businessDate, -1));
+    if (!run) return { run, previous: undefined, savings: [], applications: [], hasStatuses: false, billing: [] };
+    const [previous, detail] = await Promise.all([this.deps.insight.latestRun(client, addDays(run.businessDate, -1)), this.deps.runs.getDetail(run.runName)]);
     const entries = await this.deps.insight.breakdowns(previous ? [run.runId, previous.runId] : [run.runId], ['status', 'application']);
     const ofRun = (runId: number, dimension: 'status' | 'application') => entries.filter((entry) => entry.runId === runId && entry.dimension === dimension);
     const byApplication = (runId: number) => {
@@ -94,6 +111,7 @@ export class InsightReports {
       savings: savings(statuses.map((entry) => ({ source: entry.source, status: entry.key, count: entry.count })), run.total),
       applications: topWithChange(byApplication(run.runId), previous ? byApplication(previous.runId) : undefined, this.deps.config.insight.topApplications),
       hasStatuses: statuses.length > 0,
+      billing: billingRows(detail?.metrics ?? []),
     };
   }
 
@@ -103,6 +121,21 @@ export class InsightReports {
     return { from, to: today, figures, rows: dailyTrends(figures, from), sources: sourcesOf(figures.filter((figure) => figure.date >= from)) };
   }
 
+  /** The highest figure of the 365 days ending today. */
+  peak(client: string, today: string): Promise<Peak | undefined> {
+    return this.deps.insight.peakIn(client, addDays(today, -(PEAK_WINDOW_DAYS - 1)), today);
+  }
+
+  async shares(from: string, to: string): Promise<LicenseShares | undefined> {
+    const { license } = this.deps.config;
+    if (!license) return undefined;
+    const figures = await this.deps.runs.dailyTotals({ since: from, until: to }, 366);
+    const byDate = new Map<string, Record<string, number>>();
+    for (const figure of figures) byDate.set(figure.businessDate, { ...byDate.get(figure.businessDate), [figure.client]: figure.total });
+    const rows = [...byDate].sort(([left], [right]) => left.localeCompare(right)).map(([date, byClient]) => ({ date, byClient, sum: Object.values(byClient).reduce((sum, total) => sum + total, 0) }));
+    return { limit: license.limit, clients: [...new Set(figures.map((figure) => figure.client))].sort(), rows };
+  }
+
   anomalies(client: string, from: string, to: string): Promise<ListedAnomaly[]> {
     return this.deps.insight.anomalies(client, from, to, MAX_ANOMALIES);
   }
@@ -110,11 +143,14 @@ export class InsightReports {
   async report(query: InsightQuery, clients: string[], now: Date): Promise<InsightReport> {
     const summary = await this.summary(query.client, now);
     const today = summary.businessDate;
-    const [breakdowns, trends, anomalies] = await Promise.all([
+    const from = addDays(today, -(query.days - 1));
+    const [breakdowns, trends, anomalies, peak, shares] = await Promise.all([
       this.breakdownSections(query.client),
       this.trends(query.client, today, query.days),
-      this.anomalies(query.client, addDays(today, -(query.days - 1)), today),
+      this.anomalies(query.client, from, today),
+      this.peak(query.client, today),
+      this.shares(from, today),
     ]);
-    return { query, clients, timezone: this.deps.config.timezone, summary, breakdowns, trends, anomalies };
+    return { query, clients, timezone: this.deps.config.timezone, summary, peak, shares, breakdowns, trends, anomalies };
   }
 }

@@ -62,7 +62,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .counts a { display: inline-block; margin-right: 1rem; padding: .2rem .6rem; border-radius: 4px; background: #eef1f7; text-decoration: none; color: inherit; }
 .counts a.active { background: #1d2330; color: #fff; } form.filters { display: flex; gap: .6rem; flex-wrap: wrap; align-items: end; }
 label { display: flex; flex-direction: column; font-size: 12px; color: #555; } .field-error { color: #b3261e; font-size: 12px; }
-.level-warn { color: #8a5a00; } .level-error { color: #b3261e; } form.inline { display: inline; } .over { color: #b3261e; }
+.level-warn { color: #8a5a00; } .level-error { color: #b3261e; } form.inline { display: inline; } .over { color: #b3261e; } .gap { color: #8a5a00; font-style: italic; } .breach { font-size: 12px; }
 pre.log { white-space: pre-wrap; } .chart { max-width: 900px; } .error-box { background: #fde7e7; padding: .5rem 1rem; border-radius: 4px; }
 section { margin: 1.2rem 0 1.8rem; max-width: 1100px; } .section-head { display: flex; align-items: baseline; gap: 1rem; }
 .section-head h2 { margin: 0; } a.csv { font-size: 12px; } h2 small, .muted { color: #667; font-weight: normal; }

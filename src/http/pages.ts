@@ -3,7 +3,10 @@ import type { FieldIssue } from '../errors.js';
 import { formatCount, formatDuration, formatPercent } from '../format.js';
 import { JOB_CATALOG } from '../jobs/catalog.js';
 import { metricTable } from '../metrics/table.js';
-import { statusName, type DailyTotal, type RunDetail, type RunListRow, type RunPage, type StatusCounts } from '../persistence/runs-repository.js';
+import type { DateState } from '../insight/completeness.js';
+import { toCsv } from './csv.js';
+import type { TotalsReport } from './totals-report.js';
+import { statusName, type RunDetail, type RunListRow, type RunPage, type StatusCounts } from '../persistence/runs-repository.js';
 import { RUN_STATUS_NAMES, type AuditEntry, type RunStatusName } from '../persistence/schema.js';
 import { aggregateJobId, fetchJobId, QUEUE_NAMES } from '../queues/names.js';
 import { toShortId } from '../runs/names.js';
@@ -128,7 +131,7 @@ function metricsSection(detail: RunDetail): SafeHtml | string {
 export function runDetailPage(input: { detail: RunDetail; principal: Principal | undefined; csrfToken: string }): SafeHtml {
   const { run, details, counts, total, retries } = input.detail;
   const status = statusName(run.status);
-  const sources = Array.isArray(run.parameters.sources) ? (run.parameters.sources as string[]) : counts.map((count) => count.source);
+  const sources = run.scopeSources ?? (Array.isArray(run.parameters.sources) ? (run.parameters.sources as string[]) : counts.map((count) => count.source));
   const board = (queue: string, jobId: string) => `/admin/queues/queue/${encodeURIComponent(queue)}/${encodeURIComponent(jobId)}`;
   return html`
 <p>${statusCell(status)} · ${toShortId(run.name)} · client ${run.client} · job ${run.job} · business date ${run.businessDate} · trigger ${run.trigger}</p>
@@ -138,9 +141,10 @@ ${run.message ? html`<p class="${status === 'error' ? 'error-box' : ''}" id="run
 <table id="counts"><thead><tr><th>Source</th><th class="num">Count</th><th class="num">Fetch</th><th>Breakdown</th></tr></thead>
 <tbody>${counts.map(
     (count) => html`<tr><td>${count.source}</td><td class="num">${formatCount(count.count)}</td><td class="num">${formatDuration(count.durationMs)}</td>
-<td>${breakdownList('by status', count.breakdown?.byStatus)}${breakdownList('by application', count.breakdown?.byApplication)}</td></tr>`,
+<td>${breakdownList('by status', count.breakdown?.byStatus)}${breakdownList('by application', count.breakdown?.byApplication)}${breakdownList('by server', count.breakdown?.byServer)}${breakdownList('by type', count.breakdown?.byType)}${breakdownList('servers up (1) or not (0)', count.breakdown?.serverUp)}</td></tr>`,
   )}</tbody></table>
-<p id="total">${total ? html`Total <strong class="${total.total > total.limit ? 'over' : ''}">${formatCount(total.total)}</strong> of limit ${formatCount(total.limit)} (${formatPercent(total.total, total.limit)})` : 'No total stored.'}</p>
+<p id="total">${total ? html`Total <strong class="${total.total > total.limit ? 'over' : ''}">${formatCount(total.total)}</strong> of limit ${formatCount(total.limit)} (${formatPercent(total.total, total.limit)}): the figure of ${run.client} for ${run.businessDate} if no later run replaced it` : countedTotalLine(run)}</p>
+<p id="scope">${run.complete ? 'Complete scope' : html`<strong>Partial scope</strong> (an ad-hoc check, never a figure)`}: ${sources.join(', ')}${run.scopeLimit === null ? '' : html`; limit ${formatCount(run.scopeLimit)}`}.</p>
 ${metricsSection(input.detail)}
 <h2>Log</h2>
 <table id="log"><tbody>${details.map(
@@ -160,6 +164,14 @@ ${
     ? html`<form method="post" action="/runs/${run.name}/retry"><input type="hidden" name="_csrf" value="${input.csrfToken}"><button type="submit" id="retry">Retry this run</button></form>`
     : ''
 }`;
+}
+
+/** A run without a figure: what it counted, when it counted all its sources. */
+function countedTotalLine(run: RunDetail['run']): SafeHtml | string {
+  if (run.countedTotal === null) return 'No total stored.';
+  const limit = run.scopeLimit ?? (typeof run.parameters.limit === 'number' ? run.parameters.limit : null);
+  const breach = limit !== null && run.countedTotal > limit;
+  return html`Counted <strong class="${breach ? 'over' : ''}">${formatCount(run.countedTotal)}</strong>${limit === null ? '' : html` against the limit ${formatCount(limit)}`}: ${breach ? 'a breach, refused: not a figure' : 'not a figure (partial scope)'}.`;
 }
 
 export function newRunPage(input: { config: Pick<Config, 'sources'>; csrfToken: string; values: Record<string, unknown>; issues: FieldIssue[] }): SafeHtml {
@@ -185,26 +197,63 @@ ${general.length > 0 ? html`<p class="error-box">${general.map((issue) => `${iss
 </form>`;
 }
 
-export function totalsPage(input: { rows: DailyTotal[]; from: string; to: string; client: string | undefined; limit: number }): SafeHtml {
-  const csv = listUrl('/totals.csv', {}, { from: input.from, to: input.to, client: input.client });
+const GAP_LABELS: Record<DateState, string> = { complete: 'complete', failing: 'failing', 'partial-only': 'partial scope only', running: 'running', 'no-run': 'no run' };
+
+/**
+ * Each client's figures side by side (its own chart and limit), breach days marked with what the
+ * refused run counted and a link to it, gaps listed, and under a shared license the clients' sum.
+ */
+export function totalsPage(report: TotalsReport): SafeHtml {
+  const csv = listUrl('/totals.csv', {}, { from: report.from, to: report.to, client: report.client });
+  const dates = [...new Set([...report.totals.map((row) => row.businessDate), ...report.breaches.map((breach) => breach.businessDate), ...report.gaps.map((gap) => gap.date)])].sort().reverse();
+  const figureOf = new Map(report.totals.map((row) => [`${row.client} ${row.businessDate}`, row]));
+  const breachesOf = (client: string, date: string) => report.breaches.filter((breach) => breach.client === client && breach.businessDate === date);
+  const gapOf = new Map(report.gaps.map((gap) => [`${gap.client} ${gap.date}`, gap]));
+  const useOf = new Map(report.licenseUse.map((use) => [use.businessDate, use]));
+  const cell = (client: TotalsReport['clients'][number], date: string) => {
+    const figure = figureOf.get(`${client.name} ${date}`);
+    const breaches = breachesOf(client.name, date);
+    const gap = gapOf.get(`${client.name} ${date}`);
+    return html`<td class="num">${figure ? html`<a href="/runs/${figure.runName}">${formatCount(figure.total)}</a> <span class="muted">${formatPercent(figure.total, figure.limit)}</span>` : ''}
+${breaches.map((breach) => html`<div class="breach over" data-client="${breach.client}" data-date="${breach.businessDate}">breach <a href="/runs/${breach.runName}">${formatCount(breach.total)}</a> &gt; ${formatCount(breach.limit)}${breach.complete ? '' : ' (partial scope)'}</div>`)}
+${!figure && gap ? html`<span class="gap" data-client="${client.name}" data-date="${date}">${GAP_LABELS[gap.state]}</span>` : ''}</td>
+<td class="num muted">${figure?.peak ? html`${formatCount(figure.peak.total)} <small>${figure.peak.businessDate}</small>` : ''}</td>`;
+  };
+  const charts = report.clients.map((client) => {
+    const rows = report.totals.filter((row) => row.client === client.name).reverse();
+    const breaches = report.breaches.filter((breach) => breach.client === client.name && breach.complete);
+    return html`<div class="chart" data-client="${client.name}"><h2>${client.name}</h2>
+<p>${client.limit === null ? '' : html`limit ${formatCount(client.limit)}${client.quota === null ? '' : html` (quota ${formatCount(client.quota)} of the shared license)`}`}${client.peak ? html` · 365-day peak <strong id="peak-${client.name}">${formatCount(client.peak.total)}</strong> on ${client.peak.businessDate}` : ''}</p>
+${dailyTotalsChart(rows, client.limit ?? Math.max(0, ...rows.map((row) => row.limit)), breaches)}</div>`;
+  });
   return html`
 <form class="filters" method="get" action="/totals">
-  <label>From <input type="date" name="from" value="${input.from}"></label>
-  <label>To <input type="date" name="to" value="${input.to}"></label>
-  <label>Client <input name="client" value="${input.client ?? ''}"></label>
+  <label>From <input type="date" name="from" value="${report.from}"></label>
+  <label>To <input type="date" name="to" value="${report.to}"></label>
+  <label>Client <input name="client" value="${report.client ?? ''}" placeholder="all clients"></label>
   <button type="submit">Show</button> <a href="${csv}" id="csv">Download CSV</a>
 </form>
-<div class="chart">${dailyTotalsChart([...input.rows].reverse(), input.limit)}</div>
-<table id="totals"><thead><tr><th>Business date</th><th class="num">Total</th><th class="num">Limit</th><th class="num">Use</th><th>Run</th></tr></thead>
-<tbody>${input.rows.map(
-    (row) => html`<tr><td>${row.businessDate}</td><td class="num ${row.total > row.limit ? 'over' : ''}">${formatCount(row.total)}</td><td class="num">${formatCount(row.limit)}</td>
-<td class="num">${formatPercent(row.total, row.limit)}</td><td><a href="/runs/${row.runName}">${row.runName}</a></td></tr>`,
-  )}</tbody></table>`;
+${report.license ? html`<p id="license">Shared license: ${formatCount(report.license.limit)} units a day.</p>` : ''}
+${charts}
+<table id="totals"><thead><tr><th>Business date</th>${report.clients.map((client) => html`<th class="num">${client.name}</th><th class="num">365-day peak</th>`)}${report.licenseUse.length > 0 ? html`<th class="num">Sum / license</th>` : ''}</tr></thead>
+<tbody>${dates.map((date) => {
+    const use = useOf.get(date);
+    return html`<tr data-date="${date}"><td>${date}</td>${report.clients.map((client) => cell(client, date))}${
+      report.licenseUse.length > 0 ? html`<td class="num ${use?.over ? 'over' : ''}">${use ? html`${formatCount(use.sum)} / ${formatCount(use.limit)}` : ''}</td>` : ''
+    }</tr>`;
+  })}</tbody></table>
+${report.gaps.length > 0 ? html`<h2>Gaps</h2><table id="gaps"><thead><tr><th>Client</th><th>Business date</th><th>State</th><th>Sources</th></tr></thead><tbody>${report.gaps.map(
+    (gap) => html`<tr><td>${gap.client}</td><td>${gap.date}</td><td>${GAP_LABELS[gap.state]}${gap.failingSince ? html` since ${time(new Date(gap.failingSince))}` : ''}${gap.latestRun ? html` (<a href="/runs/${gap.latestRun}">latest run</a>)` : ''}</td><td>${gap.sources.map((source) => `${source.source}: ${source.state}`).join(', ')}</td></tr>`,
+  )}</tbody></table>` : ''}`;
 }
 
-export function totalsCsv(rows: DailyTotal[]): string {
-  const lines = rows.map((row) => [row.businessDate, row.total, row.limit, row.runName].join(','));
-  return ['business_date,total,limit,run', ...lines].join('\n') + '\n';
+/** One line per client and date: its figure, or a breach (what the refused run counted), with the client's peak then. */
+export function totalsCsv(report: TotalsReport): string {
+  const figures = report.totals.map((row) => [row.businessDate, row.client, 'figure', row.total, row.limit, row.peak?.total, row.peak?.businessDate, row.runName]);
+  const breaches = report.breaches.map((breach) => [breach.businessDate, breach.client, breach.complete ? 'breach' : 'breach (partial scope)', breach.total, breach.limit, undefined, undefined, breach.runName]);
+  const gapRows = report.gaps.map((gap) => [gap.date, gap.client, `gap: ${GAP_LABELS[gap.state]}`, undefined, undefined, undefined, undefined, gap.latestRun]);
+  const rows = [...figures, ...breaches, ...gapRows].sort((left, right) => String(right[0]).localeCompare(String(left[0])) || String(left[1]).localeCompare(String(right[1])));
+  return toCsv(['business_date', 'client', 'kind', 'total', 'limit', 'peak_365d', 'peak_date', 'run'], rows);
 }
 
 export function auditPage(entries: AuditEntry[]): SafeHtml {

@@ -1,3 +1,5 @@
+import { ORDERED_NOT_RUNNING_STATUSES } from '../sources/controlm-statuses.js';
+
 /**
  * Units that could be saved (pure): job executions that failed, and jobs ordered but not running,
  * count against the license like any other. Read from a run's Control-M status breakdown.
@@ -5,7 +7,7 @@
 
 export const SAVING_GROUPS = {
   failed: { label: 'Failed (Ended Not OK)', statuses: ['Ended Not OK'] },
-  waiting: { label: 'Ordered but not running (Wait Condition/Resource/User/Host)', statuses: ['Wait Condition', 'Wait Resource', 'Wait User', 'Wait Host'] },
+  waiting: { label: 'Ordered but not running (Wait Condition/Resource/User/Host/Workload)', statuses: ORDERED_NOT_RUNNING_STATUSES },
 } as const;
 
 export type SavingGroup = keyof typeof SAVING_GROUPS;

@@ -1,6 +1,7 @@
 import type { Telemetry } from 'bullmq';
 import type { Logger } from 'pino';
 import { secretValues, type Config } from '../config/load.js';
+import type { ProcessorDeps } from '../flow/processors.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { RunProducer } from '../flow/producer.js';
 import { startSweeper } from '../flow/sweeper.js';
@@ -147,6 +148,21 @@ export async function warmUpRoles(database: DatabaseHandle, config: Pick<Config,
   });
 }
 
+/** What the aggregate job checks a new figure against: its client's near-limit threshold, the shared license, the peak. */
+export function figureChecks(
+  config: Pick<Config, 'nearLimitPercent' | 'clients' | 'license'>,
+  insight: InsightRepository,
+): Pick<ProcessorDeps, 'nearLimitPercent' | 'nearLimitPercentOf' | 'quotaOf' | 'license' | 'figures'> {
+  const byName = new Map(config.clients.map((client) => [client.name, client]));
+  return {
+    nearLimitPercent: config.nearLimitPercent,
+    nearLimitPercentOf: (client) => byName.get(client)?.nearLimitPercent,
+    quotaOf: (client) => byName.get(client)?.quota,
+    license: config.license,
+    figures: insight,
+  };
+}
+
 /**
  * Starts the requested roles on an open context, warmed up first so that their first runs are as
  * fast as the later ones. The web role is started by `src/http`.
@@ -156,11 +172,15 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
   await warmUpRoles(app.database, config, roles);
   const setup = { connection, prefix: config.queue.prefix, logger, telemetry: app.telemetry };
   const workers: WorkerGroup[] = [];
+  const sources = roles.includes('worker') ? createSources(config) : new Map<string, CountSource>();
   const timers: { stop(): void }[] = [];
   const dueTicks: DueTick[] = [];
   const stop = async (force: boolean) => {
     for (const timer of timers) timer.stop();
     await Promise.all(workers.map((group) => group.close(force)));
+    // After the workers: no fetch uses a source any more (a Control-M session is logged out).
+    const closing = [...sources.values()].flatMap((source) => (source.close ? [source.close().catch((error: unknown) => logger.warn({ err: error, source: source.name }, 'could not close source'))] : []));
+    await Promise.all(closing);
   };
   // A role that fails to start stops those already started: no half-started process lingers.
   try {
@@ -169,13 +189,14 @@ export async function startRoles(app: AppContext, roles: readonly Role[]): Promi
       workers.push(
         startFlowWorkers(setup, config, {
           writer: app.writer,
-          sources: createSources(config),
+          sources,
           alerts: app.alerts,
           logger,
-          nearLimitPercent: config.nearLimitPercent,
+          ...figureChecks(config, app.insight),
           redact: secretScrubber(config),
           onFetch: app.metrics.onFetch,
           onRunFinished: app.metrics.onRunFinished,
+          onSourceHealth: app.metrics.onSourceHealth,
           afterSuccess: (run) => anomalies.afterSuccess(run),
         }),
       );

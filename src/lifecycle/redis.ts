@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { describeRedisTarget, redisAtUrl, type RedisConfig } from '../config/redis.js';
+import { dataDirLayout } from '../config/data-dir.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { probeRedis } from '../queues/connection.js';
 
@@ -48,7 +48,7 @@ function localRedis(config: RedisConfig, url: string): RedisConfig {
 
 async function startPrivateRedis(config: RedisConfig, queuePrefix: string, dataDir: string, logger: Logger): Promise<RedisEndpoint> {
   const port = await freePort();
-  const dir = path.join(dataDir, 'redis');
+  const dir = dataDirLayout(dataDir).redis;
   mkdirSync(dir, { recursive: true });
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction'];
   let child: ChildProcess;

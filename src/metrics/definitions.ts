@@ -16,6 +16,24 @@ export const RUN_METRICS = {
   failed: { kind: 'count', rule: 'sum', label: 'failed' },
   /** Jobs ordered but waiting (condition, resource, user, host) rather than running (Control-M jobs-status). */
   ordered_not_running: { kind: 'count', rule: 'sum', label: 'ordered, not running' },
+  /** Job rows of the order date, containers excluded: what on-premises task licensing counts (Control-M jobs-status). */
+  ordered: { kind: 'count', rule: 'sum', label: 'jobs ordered' },
+  /** Runs of those job rows, without Dummy and SLA jobs: what BMC's SaaS usage report counts (Control-M jobs-status). */
+  executions: { kind: 'count', rule: 'sum', label: 'job executions (runs)' },
+  /** Job rows that have not run (numberOfRuns 0): they cost a unit when ordered jobs are billed. */
+  never_ran: { kind: 'count', rule: 'sum', label: 'never ran' },
+  /** Runs beyond the first of cyclic or rerun jobs. */
+  cyclic_reruns: { kind: 'count', rule: 'sum', label: 'cyclic reruns' },
+  /** Dummy jobs: ordered, but never executions. */
+  dummy: { kind: 'count', rule: 'sum', label: 'dummy jobs' },
+  /** Rows of earlier order dates still in the active environment (not counted for this date). */
+  carried_over: { kind: 'count', rule: 'sum', label: 'carried over' },
+  /** Of the carried-over rows, those held: the ones BMC's advice says to delete to save tasks. */
+  carried_over_held: { kind: 'count', rule: 'sum', label: 'carried over, held' },
+  /** The server's own figure (`usage/jobs`) a reconciled jobs-status source was checked against. */
+  server_usage: { kind: 'count', rule: 'sum', label: 'server usage figure' },
+  /** How far the count is from the server's figure, in units (absolute). */
+  drift: { kind: 'count', rule: 'sum', label: 'drift from server figure' },
   /** Time to fetch the source's answer, measured by the fetch job for every source. */
   fetch_duration_ms: { kind: 'duration', rule: 'max', label: 'fetch time' },
 } as const satisfies Record<string, { kind: MetricKind; rule: MetricRule; label: string }>;

@@ -6,6 +6,7 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { redactUrl, type Secret } from '../config/secret.js';
 import { ServiceUnavailableError } from '../errors.js';
+import { dataDirLayout } from '../config/data-dir.js';
 import { lockEmbeddedDatabase } from './embedded-lock.js';
 import { schema } from './schema.js';
 import type { ParameterOrJSON, Sql, UnsafeQueryOptions } from 'postgres';
@@ -170,9 +171,9 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
-  const location = path.join(dataDir, 'pgdata');
+  const { pgdata: location, pgdataLock } = dataDirLayout(dataDir);
   mkdirSync(location, { recursive: true });
-  const lock = lockEmbeddedDatabase(path.join(dataDir, 'pgdata.lock'), location);
+  const lock = lockEmbeddedDatabase(pgdataLock, location);
   let client;
   try {
     client = await PGlite.create(location);

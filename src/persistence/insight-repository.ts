@@ -1,9 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { Batcher } from '../batcher.js';
 import type { Anomaly } from '../insight/anomaly.js';
-import { newDaySeconds, SECONDS_PER_DAY } from '../insight/calendar.js';
+import { addDays, newDaySeconds, SECONDS_PER_DAY } from '../insight/calendar.js';
 import type { DayCurve } from '../insight/forecast.js';
 import type { DailyFigure } from '../insight/trends.js';
+import { PEAK_WINDOW_DAYS, type Peak } from '../insight/peak.js';
+import type { ClientFigure } from '../flow/license.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
 import { parsedJson } from './run-rows.js';
@@ -206,6 +208,32 @@ export class InsightRepository {
       byDate.set(row.date, points);
     }
     return [...byDate].map(([date, points]) => ({ date, points }));
+  }
+
+  /** Every client's figure of one business date (the shared license adds them up): one index range. */
+  async figuresOf(businessDate: string): Promise<ClientFigure[]> {
+    const rows = await queryRows<{ client: string; total: number; run_name: string }>(
+      this.db,
+      sql`select client, total::float8 as total, run_name from daily_figures where business_date = ${businessDate}::date order by client`,
+    );
+    return rows.map((row) => ({ client: row.client, total: Number(row.total), runName: row.run_name }));
+  }
+
+  /** The client's highest figure of the 364 days before `businessDate`: the peak a new figure is compared with. */
+  peakBefore(client: string, businessDate: string): Promise<Peak | undefined> {
+    return this.peakIn(client, addDays(businessDate, -(PEAK_WINDOW_DAYS - 1)), addDays(businessDate, -1));
+  }
+
+  /** The client's highest figure of the dates from `from` to `to` (ties: the earliest), from its primary key range. */
+  async peakIn(client: string, from: string, to: string): Promise<Peak | undefined> {
+    const [row] = await queryRows<{ business_date: string; total: number }>(
+      this.db,
+      sql`
+      select business_date::text as business_date, total::float8 as total from daily_figures
+      where client = ${client} and business_date between ${from}::date and ${to}::date
+      order by total desc, business_date limit 1`,
+    );
+    return row ? { total: Number(row.total), businessDate: row.business_date } : undefined;
   }
 
   /** The latest successful run of the client, or of one business date when `date` is given. */

@@ -7,7 +7,7 @@ import type { JobLog, JobLogDetail, RunMetricRow, SourceCount, Total } from './s
  * per field, which was a fifth of the web process's time under load.
  */
 export const RUN_COLUMNS = sql.raw(
-  ['id', 'name', 'job', 'client', 'parameters', 'status', 'trigger', 'message', 'retry_count', 'retried_from', 'idempotency_key', 'business_date', 'created_at', 'updated_at', 'started_at', 'finished_at']
+  ['id', 'name', 'job', 'client', 'parameters', 'status', 'trigger', 'message', 'retry_count', 'retried_from', 'idempotency_key', 'business_date', 'scope_sources', 'scope_limit', 'complete', 'counted_total', 'created_at', 'updated_at', 'started_at', 'finished_at']
     .map((column) => `"job_logs"."${column}"`)
     .join(', '),
 );
@@ -25,6 +25,10 @@ export interface RunRecord {
   retried_from: string | null;
   idempotency_key: string | null;
   business_date: string | Date;
+  scope_sources: string[] | string | null;
+  scope_limit: number | string | null;
+  complete: boolean;
+  counted_total: number | string | null;
   created_at: string | Date;
   updated_at: string | Date;
   started_at: string | Date | null;
@@ -69,12 +73,23 @@ function runWith<Extra extends object>(record: RunRecord, extra: Extra): JobLog 
     retriedFrom: record.retried_from,
     idempotencyKey: record.idempotency_key,
     businessDate: dateString(record.business_date),
+    scopeSources: textArray(record.scope_sources),
+    scopeLimit: nullableNumber(record.scope_limit),
+    complete: record.complete,
+    countedTotal: nullableNumber(record.counted_total),
     createdAt: new Date(record.created_at),
     updatedAt: new Date(record.updated_at),
     startedAt: optionalDate(record.started_at),
     finishedAt: optionalDate(record.finished_at),
     ...extra,
   };
+}
+
+/** A text[] column: postgres.js parses it, PGlite may hand over its `{a,b}` text (source names have no commas or quotes). */
+function textArray(value: string[] | string | null): string[] | null {
+  if (value === null || Array.isArray(value)) return value;
+  const inner = value.slice(1, -1);
+  return inner === '' ? [] : inner.split(',');
 }
 
 function nullableNumber(value: number | string | null): number | null {

@@ -1,12 +1,12 @@
 import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { Batcher } from '../batcher.js';
+import type { RunGroup } from '../insight/completeness.js';
 import { RUN_METRICS } from '../metrics/definitions.js';
 import { runNameBase } from '../runs/names.js';
 import { clampDetail } from '../runs/log-lines.js';
 import { queryRows, type Database } from './db.js';
 import { parsedJson, relatedOf, RUN_COLUMNS, runListRowOf, runOf, type RunListRecord, type RunListRow, type RunRecord, type RunRelatedRecord } from './run-rows.js';
 import {
-  ALL_CLIENTS,
   countBreakdowns,
   DERIVED_RUN_METRIC,
   DERIVED_SOURCE_METRIC_COLUMNS,
@@ -31,6 +31,11 @@ export interface NewRun {
   parameters: Record<string, unknown>;
   trigger: RunTrigger;
   businessDate: string;
+  /**
+   * Its scope, fixed now: the sources it counts, the limit applied, and whether that is all of its
+   * client's sources. Without one it is complete, its scope unrecorded (runs of the tools that load history).
+   */
+  scope?: { sources: string[]; limit: number; complete: boolean };
   retriedFrom?: string | undefined;
   retryCount?: number;
   idempotencyKey?: string | undefined;
@@ -40,7 +45,7 @@ export interface NewRun {
 }
 
 export interface CreatedRun {
-  run: Pick<JobLog, 'id' | 'name' | 'client' | 'job' | 'businessDate' | 'parameters' | 'status' | 'createdAt'>;
+  run: Pick<JobLog, 'id' | 'name' | 'client' | 'job' | 'businessDate' | 'parameters' | 'status' | 'createdAt' | 'scopeSources' | 'scopeLimit' | 'complete'>;
   /** False when the idempotency key already named a run: that run is returned instead. */
   created: boolean;
 }
@@ -98,12 +103,27 @@ export interface LatestTotal {
 }
 
 export interface DailyTotal {
+  client: string;
   businessDate: string;
   total: number;
   limit: number;
   runName: string;
   createdAt: Date;
 }
+
+export interface Breach {
+  client: string;
+  businessDate: string;
+  runName: string;
+  /** The total it counted, over its limit: not a figure. */
+  total: number;
+  limit: number;
+  /** False for an ad-hoc run over some sources: the day is over its limit all the same. */
+  complete: boolean;
+  createdAt: Date;
+}
+
+export type { RunGroup } from '../insight/completeness.js';
 
 function sortValue(row: RunListRow, column: RunSortColumn): string | number {
   switch (column) {
@@ -169,6 +189,9 @@ function createdRun(input: NewRun, row: { id: number; name: string; created_at: 
       parameters: input.parameters,
       status: RUN_STATUS.pending,
       createdAt: new Date(row.created_at),
+      scopeSources: input.scope?.sources ?? null,
+      scopeLimit: input.scope?.limit ?? null,
+      complete: input.scope?.complete ?? true,
     },
   };
 }
@@ -214,6 +237,9 @@ export class RunsRepository {
       retried_from: input.retriedFrom ?? null,
       idempotency_key: input.idempotencyKey ?? null,
       business_date: input.businessDate,
+      scope_sources: input.scope?.sources ?? null,
+      scope_limit: input.scope?.limit ?? null,
+      complete: input.scope?.complete ?? true,
       first_line: clampDetail(input.firstLine),
     }));
     const inserted = await queryRows<{ ord: number; id: number; name: string; created_at: string | Date }>(
@@ -222,7 +248,7 @@ export class RunsRepository {
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as i(
           ord int, base text, job text, client text, parameters jsonb, trigger text, retry_count int,
-          retried_from text, idempotency_key text, business_date date, first_line text)
+          retried_from text, idempotency_key text, business_date date, scope_sources jsonb, scope_limit bigint, complete boolean, first_line text)
       ), needed as (
         select base, count(*)::int as runs from input group by base
       ), counter as (
@@ -236,8 +262,10 @@ export class RunsRepository {
           from input join needed using (base) join counter using (base)
         ) input
       ), run as (
-        insert into job_logs (name, job, client, parameters, trigger, retry_count, retried_from, idempotency_key, business_date)
-        select name, job, client, parameters, trigger, retry_count, retried_from, idempotency_key, business_date from named order by ord
+        insert into job_logs (name, job, client, parameters, trigger, retry_count, retried_from, idempotency_key, business_date, scope_sources, scope_limit, complete)
+        select name, job, client, parameters, trigger, retry_count, retried_from, idempotency_key, business_date,
+               case when scope_sources is not null then array(select jsonb_array_elements_text(scope_sources)) end, scope_limit, complete
+        from named order by ord
         on conflict do nothing
         returning id, name, created_at
       ), first_line as (
@@ -361,27 +389,73 @@ export class RunsRepository {
   }
 
   /**
-   * Each business date's figure (its latest successful total), newest date first, over at most
-   * `days` calendar days ending at the newest date that has one (and within since/until): one
-   * range of daily_figures, which triggers keep in step with totals.
+   * Each business date's figure (its latest successful complete total), newest date first, per
+   * client (all of them unless one is asked for, each on its own row), over at most `days`
+   * calendar days ending at the newest date that has one (and within since/until): one range of
+   * daily_figures, which triggers keep in step with totals.
    */
   async dailyTotals(filters: { client?: string | undefined; since?: string | undefined; until?: string | undefined }, days = 366): Promise<DailyTotal[]> {
-    const scope = filters.client ?? ALL_CLIENTS;
+    const ofClient = filters.client === undefined ? sql`true` : sql`client = ${filters.client}`;
     const fromSince = filters.since ? sql`and business_date >= ${filters.since}::date` : sql``;
     const toUntil = filters.until ? sql`and business_date <= ${filters.until}::date` : sql``;
-    const inRange = sql`client = ${scope} ${fromSince} ${toUntil}`;
+    const inRange = sql`${ofClient} ${fromSince} ${toUntil}`;
     // The newest date as a scalar subquery: computed once, whatever the planner guesses of the
     // range. A year comes back as one JSON value: parsing 365 rows field by field cost the client
     // more than the query cost the server.
     const [row] = await queryRows<{ figures: unknown }>(
       this.db,
       sql`
-      select coalesce(json_agg(json_build_array(business_date, total, "limit", run_name, created_at) order by business_date desc), '[]') as figures
+      select coalesce(json_agg(json_build_array(client, business_date, total, "limit", run_name, created_at) order by business_date desc, client), '[]') as figures
       from daily_figures
       where ${inRange} and business_date > (select max(business_date) from daily_figures where ${inRange}) - ${days}::int`,
     );
-    const figures = parsedJson(row?.figures ?? '[]') as [string, number, number, string, string][];
-    return figures.map(([businessDate, total, limit, runName, createdAt]) => ({ businessDate, total, limit, runName, createdAt: new Date(createdAt) }));
+    const figures = parsedJson(row?.figures ?? '[]') as [string, string, number, number, string, string][];
+    return figures.map(([client, businessDate, total, limit, runName, createdAt]) => ({ client, businessDate, total, limit, runName, createdAt: new Date(createdAt) }));
+  }
+
+  /**
+   * Runs refused for a total over their limit (breaches), with the total they counted, of the
+   * clients' business dates from `from` to `to`, newest first: one index range per client.
+   */
+  async breaches(clients: readonly string[], from: string, to: string): Promise<Breach[]> {
+    if (clients.length === 0) return [];
+    const rows = await queryRows<{ client: string; business_date: string; run_name: string; total: number; limit: number; complete: boolean; created_at: string | Date }>(
+      this.db,
+      sql`
+      select j.client, j.business_date::text as business_date, j.name as run_name, j.counted_total::float8 as total,
+             coalesce(j.scope_limit, (j.parameters->>'limit')::bigint)::float8 as "limit", j.complete, j.created_at
+      from unnest(${`{${clients.join(',')}}`}::text[]) as c(client)
+      cross join lateral (
+        select * from job_logs j where j.client = c.client and j.business_date between ${from}::date and ${to}::date
+          and j.status = ${RUN_STATUS.error} and j.counted_total > coalesce(j.scope_limit, (j.parameters->>'limit')::bigint)
+      ) j
+      order by j.business_date desc, j.created_at desc`,
+    );
+    return rows.map((row) => ({ client: row.client, businessDate: row.business_date, runName: row.run_name, total: Number(row.total), limit: Number(row.limit), complete: row.complete, createdAt: new Date(row.created_at) }));
+  }
+
+  /** A client's runs of the business dates from `from` to `to`, grouped by date, outcome and scope: what completeness is judged on. */
+  async runGroups(client: string, from: string, to: string): Promise<RunGroup[]> {
+    const rows = await queryRows<{ date: string; status: number; complete: boolean; sources: string[] | string; runs: number; first_at: string | Date; last_at: string | Date; latest_run: string }>(
+      this.db,
+      sql`
+      select business_date::text as date, status, complete,
+             coalesce(scope_sources, array(select jsonb_array_elements_text(coalesce(parameters->'sources', '[]')))) as sources,
+             count(*)::int as runs, min(created_at) as first_at, max(created_at) as last_at, (array_agg(name order by created_at desc))[1] as latest_run
+      from job_logs
+      where client = ${client} and business_date between ${from}::date and ${to}::date
+      group by 1, 2, 3, 4`,
+    );
+    return rows.map((row) => ({
+      date: row.date,
+      status: statusName(Number(row.status)),
+      complete: row.complete,
+      sources: Array.isArray(row.sources) ? row.sources : row.sources.slice(1, -1).split(',').filter(Boolean),
+      runs: Number(row.runs),
+      firstAt: new Date(row.first_at),
+      lastAt: new Date(row.last_at),
+      latestRun: row.latest_run,
+    }));
   }
 
   /** O(1): sums the shards of run_status_counts, which a trigger keeps exact inside every write. */

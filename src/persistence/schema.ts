@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   date,
   doublePrecision,
@@ -49,6 +50,17 @@ export const jobLogs = pgTable(
     /** Makes enqueueing idempotent: the same key (a scheduler tick, an API request) is one run. */
     idempotencyKey: text('idempotency_key'),
     businessDate: date('business_date', { mode: 'string' }).notNull(),
+    /** The sources this run counts, fixed when it is queued (null: queued before runs carried their scope; see parameters). */
+    scopeSources: text('scope_sources').array(),
+    /** The limit its total is checked against, fixed when it is queued. */
+    scopeLimit: bigint('scope_limit', { mode: 'number' }),
+    /** Whether it counts every source of its client: only a complete run's total can be a figure. */
+    complete: boolean('complete').notNull().default(true),
+    /**
+     * The total it counted when that total is not a figure: a partial scope, or over its limit (a
+     * breach). A figure lives in totals.
+     */
+    countedTotal: bigint('counted_total', { mode: 'number' }),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date', precision: 3 }),
@@ -61,6 +73,8 @@ export const jobLogs = pgTable(
     index('job_logs_status_created_at_idx').on(table.status, table.createdAt, table.id),
     index('job_logs_created_at_idx').on(table.createdAt, table.id),
     index('job_logs_client_created_at_idx').on(table.client, table.createdAt, table.id),
+    // Completeness and breaches read a client's runs by business date (backfills are created long after theirs).
+    index('job_logs_client_business_date_idx').on(table.client, table.businessDate),
     index('job_logs_retried_from_idx').on(table.retriedFrom).where(sql`${table.retriedFrom} is not null`),
     check('job_logs_name_format', sql`${table.name} ~ '^[0-9]{14}(_[0-9]+)?$'`),
     check('job_logs_status_range', sql`${table.status} between 0 and 3`),
@@ -217,12 +231,9 @@ export const anomalies = pgTable(
   ],
 );
 
-/** What `daily_figures.client` holds for the figure over all clients (client names start with a letter). */
-export const ALL_CLIENTS = '*';
-
 /**
- * Each business date's figure: its latest successful total (by created_at, then run id), per
- * client and over all clients (`ALL_CLIENTS`). Triggers on totals keep it exact inside every write,
+ * Each business date's figure per client: its latest successful complete total (by created_at,
+ * then run id). There is no figure over all clients: each client's stands on its own. Triggers on totals keep it exact inside every write,
  * so a year of daily figures is one range of this small table instead of a probe per day.
  */
 export const dailyFigures = pgTable(

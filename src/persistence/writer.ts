@@ -29,6 +29,11 @@ export interface SourceCountRecord {
 
 export interface CompletedRun {
   total: number;
+  /**
+   * Whether the total is its date's figure (a complete scope). Otherwise it is stored on the run
+   * (`counted_total`) and not in totals.
+   */
+  figure?: boolean | undefined;
   limit: number;
   counts: Record<string, number>;
   client: string;
@@ -48,6 +53,8 @@ export interface FailedRun {
   startedAt?: Date | undefined;
   /** The counts of the sources that answered: a failed run keeps them. */
   sources?: SourceCountRecord[] | undefined;
+  /** The total it counted, when that total was refused (over the limit): a breach shows it. */
+  countedTotal?: number | undefined;
 }
 
 export type FinishOutcome = 'finished' | 'already-finished';
@@ -69,10 +76,10 @@ export class RunWriter {
   private readonly completions: Batcher<CompletionWrite, FinishOutcome>;
 
   constructor(private readonly db: Database) {
-    // One completion at a time: every completion updates the same row (its date's daily figure over
-    // all clients), so a second statement in flight only waits on the first one's row lock until
-    // it commits, and then commits alone. Held back here instead, it joins the next batch and
-    // shares its commit.
+    // One completion at a time: the completions of a client's date update the same row (its daily
+    // figure), so a second statement in flight only waits on the first one's row lock until it
+    // commits, and then commits alone. Held back here instead, it joins the next batch and shares
+    // its commit.
     this.completions = new Batcher({ execute: (writes) => this.writeCompletions(writes), key: (write) => String(write.jobLogId), maxInFlight: 1 });
   }
 
@@ -131,7 +138,8 @@ export class RunWriter {
         update job_logs set
           message = case when previous.status = ${RUN_STATUS.error} then job_logs.message else ${clampDetail(message)} end,
           status = ${RUN_STATUS.error}, finished_at = coalesce(finished_at, now()), updated_at = now(),
-          started_at = coalesce(started_at, ${failed.startedAt?.toISOString() ?? null}::timestamptz)
+          started_at = coalesce(started_at, ${failed.startedAt?.toISOString() ?? null}::timestamptz),
+          counted_total = coalesce(job_logs.counted_total, ${failed.countedTotal ?? null}::bigint)
         from previous
         where job_logs.id = previous.id and previous.status <> ${RUN_STATUS.success}
         returning job_logs.id, job_logs.created_at, previous.status <> ${RUN_STATUS.error} as first
@@ -160,6 +168,7 @@ export class RunWriter {
       business_date: result.businessDate,
       total: result.total,
       limit: result.limit,
+      figure: result.figure ?? true,
       counts: result.counts,
       message: result.message,
       started_at: result.startedAt?.toISOString() ?? null,
@@ -172,7 +181,7 @@ export class RunWriter {
       sql`
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
-          as i(id int, client text, business_date date, total bigint, "limit" bigint, counts jsonb, message text, started_at timestamptz, lines jsonb, metrics jsonb)
+          as i(id int, client text, business_date date, total bigint, "limit" bigint, figure boolean, counts jsonb, message text, started_at timestamptz, lines jsonb, metrics jsonb)
       ), runs as materialized (
         -- Row locks in id order: concurrent batches that share runs wait for each other, never deadlock.
         -- One look-up per run: a locking subquery is planned alone, for one id, so its cached plan is
@@ -182,12 +191,14 @@ export class RunWriter {
         cross join lateral (select id, status from job_logs where job_logs.id = wanted.id for no key update) run
       ), finished as (
         update job_logs set status = ${RUN_STATUS.success}, message = input.message, finished_at = now(), updated_at = now(),
-               started_at = coalesce(job_logs.started_at, input.started_at, now())
+               started_at = coalesce(job_logs.started_at, input.started_at, now()),
+               counted_total = case when input.figure then null else input.total end
         from runs, input where job_logs.id = runs.id and input.id = runs.id and runs.status in (${RUN_STATUS.pending}, ${RUN_STATUS.processing})
         returning job_logs.id, job_logs.name, job_logs.created_at
       ), total as (
         insert into totals (job_log_id, client, business_date, total, "limit", counts, run_name)
         select input.id, input.client, input.business_date, input.total, input."limit", input.counts, finished.name from finished join input using (id)
+        where input.figure
         on conflict (job_log_id) do nothing
       ), metrics as (
         insert into run_metrics (job_log_id, metric, rule, value)
@@ -292,12 +303,16 @@ interface BreakdownRow {
   count: number;
 }
 
-const DIMENSION_OF: Record<keyof CountBreakdown, BreakdownDimension> = {
+/**
+ * The breakdowns the insight queries read as rows. The others (by server, by type, server state)
+ * stay in the source count's `breakdown` JSON, shown with the run.
+ */
+const DIMENSION_OF = {
   byStatus: 'status',
   byApplication: 'application',
   bySubApplication: 'sub_application',
   flags: 'flag',
-};
+} as const satisfies Partial<Record<keyof CountBreakdown, BreakdownDimension>>;
 
 /** One source's metrics as rows, but those its count row holds; a source's value has no rule of its own. */
 function sourceMetricRows(values: MetricValues | undefined): { metric: string; value: number }[] {
@@ -308,7 +323,7 @@ function sourceMetricRows(values: MetricValues | undefined): { metric: string; v
 
 function breakdownRows(breakdown: CountBreakdown | undefined): BreakdownRow[] {
   if (!breakdown) return [];
-  return (Object.keys(DIMENSION_OF) as (keyof CountBreakdown)[]).flatMap((field) =>
+  return (Object.keys(DIMENSION_OF) as (keyof typeof DIMENSION_OF)[]).flatMap((field) =>
     Object.entries(breakdown[field] ?? {}).map(([key, count]) => ({ dimension: DIMENSION_OF[field], key, count })),
   );
 }

@@ -1,7 +1,7 @@
-import path from 'node:path';
 import { UnrecoverableError, Worker, type Job, type Queue, type Telemetry } from 'bullmq';
 import type { RedisConnection } from '../queues/connection.js';
 import type { Logger } from 'pino';
+import { dataDirLayout } from '../config/data-dir.js';
 import type { RetentionConfig } from '../config/load.js';
 import { errorMessage, InputError } from '../errors.js';
 import type { WorkerGroup } from '../flow/workers.js';
@@ -63,7 +63,7 @@ export function createRetentionProcessor(deps: RetentionJobDeps) {
       const olderThan = new Date((deps.now?.() ?? new Date()).getTime() - parameters.olderThanMs);
       const result = await purgeRuns(deps.db, {
         olderThan,
-        archiveDir: parameters.archive ? (parameters.archiveDir ?? path.join(deps.dataDir, 'archive')) : undefined,
+        archiveDir: parameters.archive ? (parameters.archiveDir ?? dataDirLayout(deps.dataDir).archive) : undefined,
         onProgress: (progress) => {
           job.updateProgress(progress).catch((error: unknown) => logger.debug({ err: error }, 'could not report retention progress'));
         },

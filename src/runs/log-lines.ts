@@ -1,3 +1,4 @@
+import { describeScope } from '../config/clients.js';
 import { formatCount, formatDuration, formatPercent } from '../format.js';
 
 /** The run log reads like a story; these are its sentences (pure). */
@@ -12,9 +13,19 @@ export function clampDetail(message: string): string {
   return message.slice(0, MAX_DETAIL_LENGTH - marker.length) + marker;
 }
 
-export function queuedLine(input: { trigger: string; sources: readonly string[]; limit: number; businessDate: string; retriedFrom?: string | undefined }): string {
+export function queuedLine(input: {
+  trigger: string;
+  sources: readonly string[];
+  limit: number;
+  businessDate: string;
+  retriedFrom?: string | undefined;
+  complete?: boolean;
+  /** The client's whole scope, to say what a partial run leaves out. */
+  of?: readonly string[] | undefined;
+}): string {
   const origin = input.retriedFrom ? `retry of ${input.retriedFrom}` : `${input.trigger} run`;
-  return `Queued (${origin}) for ${input.businessDate}: sources ${input.sources.join(', ')}; limit ${formatCount(input.limit)}`;
+  const partial = input.complete === false ? ` (${describeScope(input.sources, input.of ?? input.sources)}: an ad-hoc check, never the date's figure)` : '';
+  return `Queued (${origin}) for ${input.businessDate}: sources ${input.sources.join(', ')}${partial}; limit ${formatCount(input.limit)}`;
 }
 
 export function fetchedLine(source: string, count: number, durationMs: number, note?: string): string {

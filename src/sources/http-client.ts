@@ -218,7 +218,7 @@ function statusError(request: JsonRequest, response: RawResponse, parsed: unknow
   const said = messages ? `: ${messages.join('; ')}` : parsed === NOT_JSON && response.text ? `: ${excerpt(response.text)}` : '';
   const what = `HTTP ${response.status} from ${request.method ?? 'GET'} ${request.url.pathname}${said}`;
   if (response.status === 401 || response.status === 403) {
-    return new SourceAuthError(request.source, what, { hint: 'check the API key or credentials of this source' });
+    return new SourceAuthError(request.source, what, { hint: 'check the API key or credentials of this source', httpStatus: response.status });
   }
   if (response.status === 429 || response.status >= 500) {
     const retryAfterMs = parseRetryAfter(response.retryAfter);

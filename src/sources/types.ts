@@ -8,6 +8,28 @@ export interface CountBreakdown {
   bySubApplication?: Record<string, number>;
   /** Jobs counted that are also flagged `held` or `deleted`. */
   flags?: Record<string, number>;
+  /** Jobs (jobs-status) or executions (usage `usage[]`) per Control-M server. */
+  byServer?: Record<string, number>;
+  /** Jobs per row `type`, unknown types included. */
+  byType?: Record<string, number>;
+  /** Control-M servers (`config/servers`): 1 when the state is Up, else 0. */
+  serverUp?: Record<string, number>;
+}
+
+/** A jobs-status count checked against the server's own `usage/jobs` figure. */
+export interface Reconciliation {
+  own: number;
+  server: number;
+  /** |own - server| / server, in percent (0 when both are 0). */
+  driftPercent: number;
+  maxDriftPercent: number;
+}
+
+/** What the Control-M servers said about themselves, for the telemetry gauges. */
+export interface ServerHealth {
+  servers: { name: string; up: boolean; version: string | undefined }[];
+  /** The most rows one answer held, against the page cap. */
+  answerRows?: number;
 }
 
 export interface SourceFetchResult {
@@ -21,6 +43,10 @@ export interface SourceFetchResult {
   metrics?: MetricValues;
   /** A short human note for the run log, e.g. "2 servers" or "9,812 jobs, 14 folders skipped". */
   note?: string;
+  /** Things ops should look at that do not fail the count, written to the run log as warnings. */
+  warnings?: string[];
+  reconciliation?: Reconciliation;
+  health?: ServerHealth;
 }
 
 /**
@@ -39,6 +65,8 @@ export interface CountSource {
   /** Where it reads from, for logs and the dashboard; never contains a secret. */
   describe(): string;
   fetchCount(context: FetchContext): Promise<SourceFetchResult>;
+  /** Ends what the source holds open (a Control-M session) when the process stops. */
+  close?(): Promise<void>;
 }
 
 export interface FetchContext {
@@ -50,4 +78,6 @@ export interface FetchContext {
    * count another day than the current one counts this one; one that cannot refuses it.
    */
   businessDate: string;
+  /** This source's current Control-M day (YYYY-MM-DD): `businessDate` unless the run counts a past date. */
+  currentBusinessDate: string;
 }

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import express from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LatestTotal, RunsRepository } from '../persistence/runs-repository.js';
+import type { ServerHealth } from '../sources/types.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children'] as const;
 
@@ -21,6 +22,9 @@ export class Metrics {
   readonly #retentionDeleted: Counter;
   readonly #retentionLastRun: Gauge<'outcome'>;
   readonly #retentionDuration: Gauge;
+  readonly #serverUp: Gauge<'source' | 'server'>;
+  readonly #serverInfo: Gauge<'source' | 'version'>;
+  readonly #answerRows: Gauge<'source'>;
 
   constructor(deps: MetricsDeps) {
     const registers = [this.registry];
@@ -43,6 +47,14 @@ export class Metrics {
       registers,
     });
     this.#retentionDuration = new Gauge({ name: 'jobtally_retention_last_duration_seconds', help: 'How long the last retention job took.', registers });
+    this.#serverUp = new Gauge({ name: 'jobtally_controlm_server_up', help: 'Control-M servers by source: 1 when config/servers says Up, as of the last count.', labelNames: ['source', 'server'], registers });
+    this.#serverInfo = new Gauge({ name: 'jobtally_controlm_info', help: 'Control-M server versions seen by each source (always 1), as of the last count.', labelNames: ['source', 'version'], registers });
+    this.#answerRows = new Gauge({
+      name: 'jobtally_controlm_answer_rows',
+      help: 'Rows of the largest run/jobs/status answer of the last count, per source: the server caps an answer at 10,000.',
+      labelNames: ['source'],
+      registers,
+    });
     new Gauge({
       name: 'jobtally_queue_jobs',
       help: 'Jobs in each jobtally queue, by state.',
@@ -84,6 +96,19 @@ export class Metrics {
 
   readonly onRunFinished = (outcome: 'success' | 'error', trigger: string): void => {
     this.#runsFinished.inc({ status: outcome, trigger });
+  };
+
+  readonly onSourceHealth = (source: string, health: ServerHealth): void => {
+    if (health.servers.length > 0) {
+      // What the last count said replaces what the one before said: a removed server goes away.
+      this.#serverUp.remove({ source });
+      this.#serverInfo.remove({ source });
+      for (const server of health.servers) {
+        this.#serverUp.set({ source, server: server.name }, server.up ? 1 : 0);
+        if (server.version) this.#serverInfo.set({ source, version: server.version }, 1);
+      }
+    }
+    if (health.answerRows !== undefined) this.#answerRows.set({ source }, health.answerRows);
   };
 
   readonly onRetentionFinished = (outcome: 'success' | 'error', deleted: number, durationMs: number): void => {

@@ -66,6 +66,36 @@ describe('jobtally CLI', { timeout: 120_000 }, () => {
     expect(detail.retries).toHaveLength(1);
   });
 
+  it('backfill fills the missing dates once, a second backfill does nothing, and a source that cannot count past dates is refused', async () => {
+    const clients = writeConfig('clients.json', {
+      limit: 1000,
+      clients: [
+        { name: 'acme', sources: ['SPA', 'UPCTM'] },
+        { name: 'legacy', sources: ['SPA', 'LEGACY'] },
+      ],
+      sources: [
+        { name: 'SPA', type: 'static', count: 400 },
+        { name: 'UPCTM', type: 'static', count: 500 },
+        { name: 'LEGACY', type: 'http-json', url: 'http://127.0.0.1:9/count', path: 'count' },
+      ],
+    });
+    const range = ['--from', '2026-01-04', '--to', '2026-01-06'];
+    const first = await runJobtally(['--config', clients, 'backfill', '--client', 'acme', ...range], { env, cwd: dir });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/2026-01-04 {2}queued run \d{14}/);
+    expect(first.stdout).toMatch(/2026-01-06 {2}filled: 900 \(run \d{14}/);
+    expect(first.stdout).toContain('backfill acme 2026-01-04..2026-01-06: 3 date(s), 3 filled, 0 skipped (already had a figure), 0 failed');
+    const second = await runJobtally(['--config', clients, 'backfill', '--client', 'acme', ...range, '--json'], { env, cwd: dir });
+    expect(second.code, second.stderr).toBe(0);
+    const lines = second.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.at(-1)).toEqual({ summary: { client: 'acme', from: '2026-01-04', to: '2026-01-06', dates: 3, filled: 0, skipped: 3, failed: 0 } });
+    const listed = JSON.parse((await runJobtally(['--config', clients, 'runs', 'list', '--client', 'acme', '--json'], { env, cwd: dir })).stdout) as { businessDate: string }[];
+    expect(listed.map((run) => run.businessDate).sort()).toEqual(['2026-01-04', '2026-01-05', '2026-01-06']);
+    const refused = await runJobtally(['--config', clients, 'backfill', '--client', 'legacy', ...range], { env, cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/client legacy cannot be backfilled: source LEGACY \(http-json\) cannot count a past business date/);
+  });
+
   it('a database without the schema is reported with what to run, not as raw SQL', async () => {
     const empty = await createTestDatabase({ migrate: false });
     try {

@@ -124,10 +124,10 @@ describe('fault suite: inputs', () => {
     try {
       const url = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}/count`;
       const source = createSource(parseConfig({ sources: [{ name: 'SPA', type: 'http-json', url, path: 'count' }] }).sources[0] as never);
-      const error = await source.fetchCount({ signal: new AbortController().signal, logger: createLogger({ level: 'silent', pretty: false }), businessDate: '2026-12-07' }).catch((caught: unknown) => caught);
+      const error = await source.fetchCount({ signal: new AbortController().signal, logger: createLogger({ level: 'silent', pretty: false }), businessDate: '2026-12-07', currentBusinessDate: '2026-12-07' }).catch((caught: unknown) => caught);
       expect(error).toMatchObject({ transient: false, message: expect.stringMatching(/TLS failure/) as unknown });
       const trusting = createSource(parseConfig({ sources: [{ name: 'SPA', type: 'http-json', url, path: 'count', tls: { caFile: cert } }] }).sources[0] as never);
-      await expect(trusting.fetchCount({ signal: new AbortController().signal, logger: createLogger({ level: 'silent', pretty: false }), businessDate: '2026-12-07' })).rejects.toThrow(/TLS failure|altnames|IP/);
+      await expect(trusting.fetchCount({ signal: new AbortController().signal, logger: createLogger({ level: 'silent', pretty: false }), businessDate: '2026-12-07', currentBusinessDate: '2026-12-07' })).rejects.toThrow(/TLS failure|altnames|IP/);
       record('6b. TLS error', `self-signed certificate → permanent "TLS failure" with the hint to set tls.caFile`);
     } finally {
       tlsServer.close();

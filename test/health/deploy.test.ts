@@ -59,15 +59,22 @@ describe('Grafana SQL panels', () => {
       const runs = new Runs(database.db);
       const writer = new RunWriter(database.db);
       const today = new Date().toISOString().slice(0, 10);
-      for (const outcome of ['success', 'error'] as const) {
-        const { run } = await runs.createRun({ job: 'license-count', client: 'acme', parameters: {}, trigger: 'schedule', businessDate: today, firstLine: 'queued' });
+      let breachRun = '';
+      for (const outcome of ['success', 'error', 'breach'] as const) {
+        const scope = { sources: ['SPA'], limit: 48_500, complete: true };
+        const { run } = await runs.createRun({ job: 'license-count', client: 'acme', parameters: {}, scope, trigger: 'schedule', businessDate: today, firstLine: 'queued' });
         if (outcome === 'success') await writer.completeRun(run.id, { total: 47_000, limit: 48_500, counts: { SPA: 47_000 }, client: 'acme', businessDate: today, message: 'ok', lines: [] });
-        else await writer.failRun(run.id, 'SPA: HTTP 500', []);
+        else if (outcome === 'error') await writer.failRun(run.id, 'SPA: HTTP 500', []);
+        else {
+          await writer.failRun(run.id, 'total 50,000 exceeds the license limit 48,500', [], { countedTotal: 50_000 });
+          breachRun = run.name;
+        }
       }
       const dashboard = JSON.parse(await readFile(DASHBOARD, 'utf8')) as { panels: DashboardPanel[] };
       const sqlPanels = dashboard.panels.filter((panel) => panel.datasource.uid === 'jobtally-postgres');
       expect(sqlPanels.map((panel) => panel.title)).toEqual([
-        'Daily totals vs limit (latest successful run per business date)',
+        'Daily figures per client, 365-day peak and breaches',
+        'Breaches (runs refused over their limit)',
         'Runs per status (per hour)',
         'Failure rate (per day)',
       ]);
@@ -78,10 +85,15 @@ describe('Grafana SQL panels', () => {
       }
       // bigint columns come back as text from postgres.js; Grafana reads them as numbers.
       const numbers = (rows: Record<string, unknown>[] | undefined, columns: string[]) => (rows ?? []).map((row) => columns.map((column) => Number(row[column])));
-      expect(numbers(results[0], ['total', 'limit'])).toEqual([[47_000, 48_500]]);
-      expect(numbers(results[1], ['success', 'error', 'unfinished'])).toEqual([[1, 1, 0]]);
-      expect(numbers(results[2], ['failure rate'])).toEqual([[0.5]]);
-      for (const rows of results) expect(rows[0]).toHaveProperty('time');
+      expect((results[0] ?? []).map((row) => [row.metric, Number(row.value)])).toEqual([
+        ['acme', 47_000],
+        ['acme 365-day peak', 47_000],
+        ['acme breach (refused)', 50_000],
+      ]);
+      expect((results[1] ?? []).map((row) => [row.client, Number(row.counted), Number(row.limit), row.run])).toEqual([['acme', 50_000, 48_500, breachRun]]);
+      expect(numbers(results[2], ['success', 'error', 'unfinished'])).toEqual([[1, 2, 0]]);
+      expect(numbers(results[3], ['failure rate'])).toEqual([[2 / 3]]);
+      for (const rows of [results[0], results[2], results[3]]) expect(rows?.[0]).toHaveProperty('time');
     } finally {
       await database.drop();
     }

@@ -46,7 +46,16 @@ beforeAll(async () => {
   }
   const seeded = await seedSuccessfulRuns(harness.database.db, [
     ...history,
-    acmeRun(today, new Date(now.getTime() - 60_000), 21_000, 10_500, { FIN: 7_000, HR: 2_500, [HOSTILE_APP]: 900, [QUOTED_APP]: 450, [HTML_APP]: 10 }),
+    {
+      ...acmeRun(today, new Date(now.getTime() - 60_000), 21_000, 10_500, { FIN: 7_000, HR: 2_500, [HOSTILE_APP]: 900, [QUOTED_APP]: 450, [HTML_APP]: 10 }),
+      metrics: [
+        { source: 'SPA', metric: 'ordered', value: 21_000 },
+        { source: 'SPA', metric: 'executions', value: 26_400 },
+        { source: 'SPA', metric: 'never_ran', value: 200 },
+        { source: 'SPA', metric: 'dummy', value: 35 },
+        { source: 'SPA', metric: 'carried_over', value: 12 },
+      ],
+    },
   ]);
   const latest = seeded.at(-1);
   if (!latest) throw new Error('nothing seeded');
@@ -148,6 +157,14 @@ describe('insight page content', () => {
     // Anomalies, newest first, explained in plain words.
     expect(text).toContain('Unusual count: SPA counted 21,000 job executions');
     expect(text.match(/id="csv-[a-z]+"/g)).toEqual(['id="csv-summary"', 'id="csv-savings"', 'id="csv-applications"', 'id="csv-trends"', 'id="csv-anomalies"']);
+  });
+
+  it('shows what the jobs-status sources would bill under each definition', async () => {
+    const text = await (await get('/insight?client=acme', viewer)).text();
+    expect(text).toContain('<h2>What the license counts</h2>');
+    expect(text).toContain(
+      '<tr><td>SPA</td><td class="num">21,000</td><td class="num">21,000</td><td class="num">26,400</td><td class="num">200</td><td class="num">35</td><td class="num">12</td><td class="num">–</td><td class="num">–</td></tr>',
+    );
   });
 
   it('shows an empty state for a client without successful runs, and falls back on bad parameters', async () => {

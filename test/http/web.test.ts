@@ -155,7 +155,7 @@ describe('JSON API', () => {
   it('publishes an OpenAPI document generated from the schemas', async () => {
     const document = (await (await api('/api/openapi.json', { auth: viewer })).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths)).toEqual(['/api/runs', '/api/runs/{ref}', '/api/runs/{ref}/retry', '/api/totals']);
+    expect(Object.keys(document.paths)).toEqual(['/api/runs', '/api/runs/{ref}', '/api/runs/{ref}/retry', '/api/totals', '/api/completeness']);
     expect(JSON.stringify(document.paths['/api/runs'])).toContain('"client"');
   });
 });
@@ -231,11 +231,11 @@ describe('pages', () => {
     const session = new Session(web.url);
     await session.login('vera', PASSWORDS.viewer);
     const page = await (await session.request('/totals')).text();
-    expect(page).toContain('id="limit-line"');
+    expect(page).toContain('class="limit-line"');
     expect(page).toMatch(/<rect /);
     const csv = await session.request('/totals.csv');
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
-    expect((await csv.text()).split('\n')[0]).toBe('business_date,total,limit,run');
+    expect((await csv.text()).split('\r\n')[0]).toBe('business_date,client,kind,total,limit,peak_365d,peak_date,run');
   });
 });
 

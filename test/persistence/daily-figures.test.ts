@@ -26,21 +26,13 @@ const figures = () =>
     sql`select client, business_date::text, job_log_id, run_name, total::float8 as total, counts, created_at::text from daily_figures order by client, business_date`,
   );
 
-/** What the figures must be: the latest total of each date (created_at, then run id), per client and over all. */
+/** What the figures must be: the latest total of each date (created_at, then run id), per client; none over all clients. */
 const expectedFigures = () =>
   queryRows<FigureRow>(
     database.db,
     sql`
-    select * from (
-      select distinct on (client, business_date) client, business_date::text, job_log_id, run_name, total::float8 as total, counts, created_at::text
-      from totals order by client, business_date, created_at desc, job_log_id desc
-    ) per_client
-    union all
-    select * from (
-      select distinct on (business_date) '*' as client, business_date::text, job_log_id, run_name, total::float8 as total, counts, created_at::text
-      from totals order by business_date, created_at desc, job_log_id desc
-    ) overall
-    order by client, business_date`,
+    select distinct on (client, business_date) client, business_date::text, job_log_id, run_name, total::float8 as total, counts, created_at::text
+    from totals order by client, business_date, created_at desc, job_log_id desc`,
   );
 
 /** Runs of `client` on `day`, with totals counted at the given minutes past 08:00 (in one statement). */
@@ -59,7 +51,7 @@ async function storeTotals(client: string, day: string, minutes: number[]): Prom
 }
 
 describe('daily figures', () => {
-  it('follow every insert and delete of totals: the latest total of each date, per client and over all clients', async () => {
+  it('follow every insert and delete of totals: the latest total of each date, per client', async () => {
     await storeTotals('acme', '2025-03-01', [10, 30, 20]);
     await storeTotals('beta', '2025-03-01', [25]);
     // Older totals stored later (a backfill) leave the figure alone; a later one takes it over.
@@ -67,7 +59,9 @@ describe('daily figures', () => {
     const late = await storeTotals('beta', '2025-03-01', [40]);
     await storeTotals('acme', '2025-03-02', [0, 0]);
     expect(await figures()).toEqual(await expectedFigures());
-    expect((await figures()).find((row) => row.client === '*' && row.business_date === '2025-03-01')?.job_log_id).toBe(late[0]);
+    expect((await figures()).find((row) => row.client === 'beta' && row.business_date === '2025-03-01')?.job_log_id).toBe(late[0]);
+    // A client's figure is its own: acme's stays acme's latest, whoever finished last.
+    expect((await figures()).filter((row) => row.business_date === '2025-03-01').map((row) => row.client)).toEqual(['acme', 'beta']);
 
     // Deleting the runs behind figures (as retention does) hands each figure to the next latest total.
     await database.db.execute(sql`delete from job_logs where id in (select job_log_id from daily_figures where business_date = '2025-03-01')`);
@@ -106,7 +100,7 @@ describe('daily figures', () => {
     for (let round = 1; round <= 40; round++) {
       // Each statement touches every date and client, in both directions at once.
       await Promise.all([
-        database.db.execute(sql`delete from job_logs where id in (select job_log_id from daily_figures where business_date between '2025-06-01' and '2025-06-03' and client <> '*')`),
+        database.db.execute(sql`delete from job_logs where id in (select job_log_id from daily_figures where business_date between '2025-06-01' and '2025-06-03')`),
         storeRound(round),
         storeRound(round + 100),
       ]);

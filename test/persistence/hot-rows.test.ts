@@ -103,7 +103,7 @@ describe('writes to rows every statement shares', () => {
     const [seed = 0, ...waiting] = ids;
     await writer.completeRun(seed, completed(1));
     const outcomes = await whileFirstIsInFlight(
-      (transaction) => transaction`select 1 from daily_figures where client = '*' for update`,
+      (transaction) => transaction`select 1 from daily_figures where client = 'acme' for update`,
       [() => writer.completeRun(waiting[0] ?? 0, completed(2)), () => writer.completeRun(waiting[1] ?? 0, completed(3)), () => writer.completeRun(waiting[2] ?? 0, completed(4))],
     );
     expect(outcomes).toEqual(['finished', 'finished', 'finished']);
@@ -111,7 +111,7 @@ describe('writes to rows every statement shares', () => {
     const statementOf = new Map(rows.map((row) => [row.job_log_id, row.statement]));
     expect(statementOf.get(waiting[1] ?? 0)).toBe(statementOf.get(waiting[2] ?? 0));
     expect(statementOf.get(waiting[0] ?? 0)).not.toBe(statementOf.get(waiting[1] ?? 0));
-    const [figure] = await queryRows<{ total: number }>(database.db, sql`select total::int as total from daily_figures where client = '*' and business_date = ${BUSINESS_DATE}`);
+    const [figure] = await queryRows<{ total: number }>(database.db, sql`select total::int as total from daily_figures where client = 'acme' and business_date = ${BUSINESS_DATE}`);
     expect(figure?.total).toBe(4);
   });
 });

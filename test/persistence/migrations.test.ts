@@ -56,8 +56,8 @@ describe('migration 0012 (totals.run_name)', () => {
   });
 });
 
-describe('migration 0013 (daily_figures)', () => {
-  it('gives every date that already has totals its figure, per client and over all clients', async () => {
+describe('migrations 0013 (daily_figures) and 0014 (client scopes)', () => {
+  it('gives every date that already has totals its figure per client, and none over all clients', async () => {
     const database = await databaseBefore(
       '0013',
       `insert into job_logs (name, client, status, business_date) values
@@ -72,8 +72,6 @@ describe('migration 0013 (daily_figures)', () => {
       sql`select client, business_date::text, run_name, total::float8 as total from daily_figures order by client, business_date`,
     );
     expect(rows).toEqual([
-      { client: '*', business_date: '2025-12-01', run_name: '20251201082000', total: 30 },
-      { client: '*', business_date: '2025-12-02', run_name: '20251202080000', total: 40 },
       { client: 'acme', business_date: '2025-12-01', run_name: '20251201081000', total: 20 },
       { client: 'acme', business_date: '2025-12-02', run_name: '20251202080000', total: 40 },
       { client: 'beta', business_date: '2025-12-01', run_name: '20251201082000', total: 30 },

@@ -253,7 +253,7 @@ describe('listRuns', () => {
 });
 
 describe('dailyTotals', () => {
-  it('gives the latest total of each business date, per client or overall, within bounds and at most `days` calendar days', async () => {
+  it('gives the latest total of each business date per client, of one client or of all side by side, within bounds and at most `days` calendar days', async () => {
     // Three clients, 40 days with gaps, up to four runs a day; totals written out of order.
     const days = Array.from({ length: 40 }, (_, index) => new Date(Date.UTC(2024, 0, 1) + index * 86_400_000).toISOString().slice(0, 10)).filter((_, index) => index % 7 !== 3);
     let sequence = 0;
@@ -271,13 +271,13 @@ describe('dailyTotals', () => {
     }
     // The reference: DISTINCT ON over every total, within `days` calendar days of the newest date in range.
     const reference = async (client: string | undefined, since: string | undefined, until: string | undefined, days: number) => {
-      const inRange = sql`t.client like 'dt-%' ${client ? sql`and t.client = ${client}` : sql``} ${since ? sql`and t.business_date >= ${since}::date` : sql``} ${until ? sql`and t.business_date <= ${until}::date` : sql``}`;
-      return queryRows<{ business_date: string; total: number; run_name: string }>(
+      const inRange = sql`true ${client ? sql`and t.client = ${client}` : sql``} ${since ? sql`and t.business_date >= ${since}::date` : sql``} ${until ? sql`and t.business_date <= ${until}::date` : sql``}`;
+      return queryRows<{ client: string; business_date: string; total: number; run_name: string }>(
         database.db,
-        sql`select distinct on (t.business_date) t.business_date::text, t.total::float8 as total, j.name as run_name
+        sql`select distinct on (t.business_date, t.client) t.client, t.business_date::text, t.total::float8 as total, j.name as run_name
             from totals t join job_logs j on j.id = t.job_log_id
             where ${inRange} and t.business_date > (select max(t.business_date) from totals t where ${inRange}) - ${days}::int
-            order by t.business_date desc, t.created_at desc`,
+            order by t.business_date desc, t.client, t.created_at desc, t.job_log_id desc`,
       );
     };
     const cases: [string | undefined, string | undefined, string | undefined, number][] = [
@@ -291,7 +291,7 @@ describe('dailyTotals', () => {
     for (const [client, since, until, limit] of cases) {
       const rows = await runs.dailyTotals({ client, since, until }, limit);
       const expected = await reference(client, since, until, limit);
-      expect(rows.map((row) => [row.businessDate, row.total, row.runName])).toEqual(expected.map((row) => [row.business_date, row.total, row.run_name]));
+      expect(rows.map((row) => [row.client, row.businessDate, row.total, row.runName])).toEqual(expected.map((row) => [row.client, row.business_date, row.total, row.run_name]));
     }
     expect((await runs.dailyTotals({ client: 'dt-a', since: '2024-01-01', until: '2024-01-07' })).every((row) => row.createdAt instanceof Date)).toBe(true);
   });

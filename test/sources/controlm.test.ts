@@ -30,7 +30,7 @@ const login = { auth: { username: 'ops', password: { env: 'CTM_PASSWORD' } } };
 describe('controlm source, usage mode', () => {
   it('reads totalJobExecution with the API key header', async () => {
     const result = await controlm().fetchCount(fetchContext());
-    expect(result).toEqual({ count: 20_345, note: '2 servers' });
+    expect(result).toMatchObject({ count: 20_345, breakdown: { byServer: { ctm01: 12_000, ctm02: 8_345 }, serverUp: { ctm01: 1 } }, note: '2 servers; servers: ctm01 Up 9.0.21.200' });
     expect(simulator.http.requests[0]?.headers['x-api-key']).toBe(SECRET_ENV.CTM_KEY);
   });
 
@@ -118,15 +118,16 @@ describe('controlm source, usage mode', () => {
 });
 
 describe('controlm source, jobs-status mode', () => {
-  it('counts executions without folders, with a breakdown by status and application', async () => {
-    const result = await controlm({ mode: 'jobs-status', query: { ctm: 'ctm01' } }).fetchCount(fetchContext());
+  it('counts ordered jobs without folders, with a breakdown by status and application', async () => {
+    const result = await controlm({ mode: 'jobs-status', query: { ctm: 'ctm01' } }).fetchCount({ ...fetchContext(), businessDate: '2026-11-24' });
     expect(result.count).toBe(120);
-    expect(result.note).toBe('120 jobs, 4 folders skipped');
+    expect(result.note).toBe('120 jobs ordered for 261124, 100 executions, 4 folders skipped (counted as ordered); servers: ctm01 Up 9.0.21.200');
     expect(result.breakdown?.byStatus).toEqual({ 'Ended OK': 60, 'Ended Not OK': 20, Executing: 20, 'Wait Condition': 20 });
     expect(result.breakdown?.byApplication).toEqual({ HR: 40, FIN: 80 });
     const query = simulator.http.requestsTo('/automation-api/run/jobs/status')[0]?.query;
     expect(query?.get('ctm')).toBe('ctm01');
     expect(query?.get('limit')).toBe('10000');
+    expect([query?.get('orderDateFrom'), query?.get('orderDateTo')]).toEqual(['261124', '261124']);
   });
 
   it('refuses a partial answer (returned < total) instead of undercounting', async () => {
@@ -140,16 +141,17 @@ describe('controlm source, jobs-status mode', () => {
     await expect(source.fetchCount(fetchContext())).rejects.toThrow(/returned 50 of 84 jobs for application=FIN/);
   });
 
-  it('rejects a statuses answer with invalid counters', async () => {
-    simulator.script('GET', 'run/jobs/status', [{ body: { statuses: [], returned: 0, total: 'many' } }, { body: { returned: 0, total: 0 } }]);
+  it('rejects a statuses answer with invalid counters, and one saying it has jobs without listing them', async () => {
+    simulator.script('GET', 'run/jobs/status', [{ body: { statuses: [], returned: 0, total: 'many' } }, { body: { startIndex: 0, itemsPerPage: 25, total: 3 } }, { body: {} }]);
     await expect(controlm({ mode: 'jobs-status' }).fetchCount(fetchContext())).rejects.toThrow(/total is a string/);
-    await expect(controlm({ mode: 'jobs-status' }).fetchCount(fetchContext())).rejects.toThrow(/no statuses list/);
+    await expect(controlm({ mode: 'jobs-status' }).fetchCount(fetchContext())).rejects.toThrow(/returned 0 of 3 jobs/);
+    await expect(controlm({ mode: 'jobs-status' }).fetchCount(fetchContext())).rejects.toThrow(/neither statuses nor total/);
   });
 
   it('reads an answer that starts with a byte-order mark and arrives a byte at a time', async () => {
     const body = JSON.stringify({ statuses: [{ jobId: 'x:1', type: 'Job', status: 'Ended OK', application: 'FIN' }, { jobId: 'x:2', type: 'Folder' }], returned: 2, total: 2 });
     simulator.script('GET', 'run/jobs/status', [{ raw: `\uFEFF${body}`, trickleMs: 0 }]);
-    await expect(controlm({ mode: 'jobs-status' }).fetchCount(fetchContext())).resolves.toMatchObject({ count: 1, note: '1 jobs, 1 folders skipped' });
+    await expect(controlm({ mode: 'jobs-status' }).fetchCount(fetchContext())).resolves.toMatchObject({ count: 1, note: expect.stringMatching(/^1 jobs ordered for \d{6}, 1 executions, 1 folders skipped/) as unknown });
   });
 
   it('fails a streamed answer that is not JSON, cut short, not an object or has statuses twice, quoting its start', async () => {

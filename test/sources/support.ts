@@ -13,6 +13,7 @@ export function sourceFromConfig(entry: Record<string, unknown>): CountSource {
   return createSource(source);
 }
 
-export function fetchContext(signal = new AbortController().signal): FetchContext {
-  return { signal, logger: pino({ level: 'silent' }), businessDate: new Date().toISOString().slice(0, 10) };
+/** A fetch of the source's current day (`businessDate`); spread another `businessDate` over it for a past one. */
+export function fetchContext(signal = new AbortController().signal, businessDate = new Date().toISOString().slice(0, 10)): FetchContext {
+  return { signal, logger: pino({ level: 'silent' }), businessDate, currentBusinessDate: businessDate };
 }

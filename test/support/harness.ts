@@ -5,6 +5,7 @@ import { RunProducer } from '../../src/flow/producer.js';
 import { waitForRunFinished } from '../../src/flow/wait.js';
 import type { ProcessorDeps } from '../../src/flow/processors.js';
 import { startFlowWorkers, type WorkerGroup } from '../../src/flow/workers.js';
+import { figureChecks, secretScrubber } from '../../src/lifecycle/app.js';
 import { RunAnomalyCheck } from '../../src/monitor/anomaly-check.js';
 import { InsightRepository } from '../../src/persistence/insight-repository.js';
 import { RunsRepository } from '../../src/persistence/runs-repository.js';
@@ -26,7 +27,7 @@ export interface Harness {
   producer: RunProducer;
   alerts: AlertEvent[];
   logger: Logger;
-  startWorkers(sources: CountSource[], observers?: Pick<ProcessorDeps, 'onFetch' | 'onRunFinished' | 'afterSuccess'>): WorkerGroup;
+  startWorkers(sources: CountSource[], observers?: Pick<ProcessorDeps, 'onFetch' | 'onRunFinished' | 'afterSuccess' | 'onSourceHealth'>): WorkerGroup;
   close(): Promise<void>;
 }
 
@@ -83,7 +84,8 @@ export async function createHarness(rawConfig: Record<string, unknown> = {}, opt
         sources: new Map(sources.map((source) => [source.name, source])),
         alerts: alertSink,
         logger,
-        nearLimitPercent: config.nearLimitPercent,
+        ...figureChecks(config, insight),
+        redact: secretScrubber(config),
         afterSuccess: (run) => anomalies.afterSuccess(run),
         ...observers,
       });

@@ -13,6 +13,8 @@ export interface SeededRun {
   counts: Record<string, number>;
   limit?: number;
   breakdowns?: { source: string; dimension: BreakdownDimension; key: string; count: number }[];
+  /** Per-source run metrics (ordered, executions, ...). */
+  metrics?: { source: string; metric: string; value: number }[];
 }
 
 let sequence = 0;
@@ -52,6 +54,9 @@ export async function seedSuccessfulRuns(db: Database, runs: readonly SeededRun[
       ), breakdowns as (
         insert into count_breakdowns (job_log_id, source, dimension, key, count)
         select job.id, b.source, b.dimension, b.key, b.count from job, jsonb_to_recordset(${JSON.stringify(run.breakdowns ?? [])}::jsonb) as b(source text, dimension text, key text, count int)
+      ), metrics as (
+        insert into run_metrics (job_log_id, source, metric, value)
+        select job.id, m.source, m.metric, m.value from job, jsonb_to_recordset(${JSON.stringify(run.metrics ?? [])}::jsonb) as m(source text, metric text, value float8)
       )
       select id from job`,
     );

@@ -1,3 +1,4 @@
+import { appRoutes } from '@bull-board/api/dist/routes.js';
 import { redisAtUrl } from '../../src/config/redis.js';
 import { hashPassword } from '../../src/http/passwords.js';
 import { startWebServer, type WebServer } from '../../src/http/server.js';
@@ -83,4 +84,15 @@ export class Session {
     const token = await this.csrfFrom('/login');
     return this.form('/login', { username: name, password, next: '/runs', _csrf: token });
   }
+}
+
+/** Every state-changing route Bull Board exposes, from its own route table, with `values` in its parameters. */
+export function bullBoardWrites(values: Record<string, string>): { method: string; path: string }[] {
+  return appRoutes.api
+    .filter((route) => route.method !== 'get')
+    .flatMap((route) =>
+      (Array.isArray(route.method) ? route.method : [route.method]).flatMap((method) =>
+        (Array.isArray(route.route) ? route.route : [route.route]).map((path) => ({ method: method.toUpperCase(), path: `/admin/queues${path.replace(/:(\w+)/g, (_match, name: string) => encodeURIComponent(values[name] ?? name))}` })),
+      ),
+    );
 }

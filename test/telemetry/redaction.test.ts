@@ -7,6 +7,7 @@ import { logAlertSink } from '../../src/notify/events.js';
 import { createSources, secretScrubber } from '../../src/lifecycle/app.js';
 import { createLogger, scrubSecrets } from '../../src/telemetry/logger.js';
 import { createHarness, type Harness } from '../support/harness.js';
+import { storedText } from '../support/redis.js';
 import { ControlmSimulator } from '../support/sim-controlm.js';
 
 const API_KEY = 'ctm-key-9b7e41d2';
@@ -59,6 +60,9 @@ describe('secrets in logs', () => {
     const detail = await harness.runs.getDetail(queued.name);
     expect(JSON.stringify(detail)).not.toContain(API_KEY);
     expect(detail?.run.message).toMatch(/key \[redacted\] revoked/);
+    const stored = await storedText(harness.config.queue.prefix, harness.connection);
+    expect(stored, 'the retried and the final failure are in Redis').toMatch(/key \[redacted\] is over quota[\s\S]*key \[redacted\] revoked|key \[redacted\] revoked[\s\S]*key \[redacted\] is over quota/);
+    expect(stored).not.toContain(API_KEY);
   });
 
   it('scrubs JSON-escaped forms too', () => {

@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { RunProducer } from '../../src/flow/producer.js';
 import { waitForRunFinished } from '../../src/flow/wait.js';
 import { startFlowWorkers, type WorkerGroup } from '../../src/flow/workers.js';
-import { createSources } from '../../src/lifecycle/app.js';
+import { createSources, secretScrubber } from '../../src/lifecycle/app.js';
 import { logAlertSink } from '../../src/notify/events.js';
 import { createQueueSet, type QueueSet } from '../../src/queues/queues.js';
 import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
@@ -56,6 +56,7 @@ beforeAll(async () => {
     alerts: logAlertSink(harness.logger),
     logger: harness.logger,
     nearLimitPercent: 90,
+    redact: secretScrubber(config),
   });
 });
 afterAll(async () => {

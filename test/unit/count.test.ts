@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { MissingCountError } from '../../src/errors.js';
-import { StatusTally } from '../../src/sources/controlm-statuses.js';
 import { errorMessagesOf, readPath, validateCount } from '../../src/sources/count.js';
 import { parseRetryAfter } from '../../src/sources/http-client.js';
 
@@ -68,57 +67,5 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Tue, 24 Nov 2026 10:00:05 GMT', now)).toBe(5000);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
-  });
-});
-
-describe('StatusTally', () => {
-  function tally(rows: unknown[]) {
-    const counter = new StatusTally('SPA');
-    rows.forEach((row, index) => counter.add(row, `statuses[${index}]`));
-    return counter.result();
-  }
-
-  it('skips container rows and counts the rest by status and application', () => {
-    const result = tally([
-      { type: 'Folder', status: 'Ended OK', application: 'FIN' },
-      { type: 'Sub-Table', status: 'Ended OK', application: 'FIN' },
-      { type: 'Command', status: 'Ended OK', application: 'FIN' },
-      { type: 'Job', status: 'Ended Not OK', application: 'HR' },
-      { type: 'Job', status: 'Wait User' },
-    ]);
-    expect(result).toEqual({
-      count: 3,
-      note: '3 jobs, 2 folders skipped',
-      breakdown: {
-        byStatus: { 'Ended OK': 1, 'Ended Not OK': 1, 'Wait User': 1 },
-        byApplication: { FIN: 1, HR: 1, '(none)': 1 },
-        bySubApplication: { 'FIN/(none)': 1, 'HR/(none)': 1, '(none)/(none)': 1 },
-        flags: {},
-      },
-      metrics: { failed: 1, ordered_not_running: 1 },
-    });
-  });
-
-  it('reports failed and ordered-not-running jobs as metrics, 0 when there are none', () => {
-    const statuses = ['Ended Not OK', 'Ended Not OK', 'Wait Condition', 'Wait Resource', 'Wait User', 'Wait Host', 'Executing', 'Wait Workload'];
-    expect(tally(statuses.map((status) => ({ status }))).metrics).toEqual({ failed: 2, ordered_not_running: 4 });
-    expect(tally([{ status: 'Ended OK' }]).metrics).toEqual({ failed: 0, ordered_not_running: 0 });
-  });
-
-  it('counts a job seen twice (overlapping partitions) once, and rows without a jobId each', () => {
-    const result = tally([{ jobId: 'a', status: 'Ended OK' }, { jobId: 'a', status: 'Ended OK' }, { status: 'Executing' }, { status: 'Executing' }, { jobId: '', status: 'Executing' }]);
-    expect(result.count).toBe(4);
-    expect(result.breakdown?.byStatus).toEqual({ 'Ended OK': 1, Executing: 3 });
-  });
-
-  it('keeps keys named like Object.prototype members as plain keys', () => {
-    const result = tally([{ status: '__proto__', application: 'constructor' }, { status: '__proto__', application: 'toString' }]);
-    expect(Object.getPrototypeOf(result.breakdown?.byStatus)).toBe(Object.prototype);
-    expect(JSON.parse(JSON.stringify(result.breakdown))).toMatchObject({ byStatus: { ['__proto__']: 2 }, byApplication: { constructor: 1, toString: 1 } });
-  });
-
-  it('refuses rows that are not objects', () => {
-    expect(() => tally([null])).toThrow(/statuses\[0\] is not an object/);
-    expect(() => tally([{}, [1, 2]])).toThrow(/statuses\[1\] is not an object/);
   });
 });

@@ -96,3 +96,21 @@ describe('insight alert wording', () => {
     expect(payloadFor(channel, breach, { publicUrl: 'https://jobtally.example.com' })).toMatchObject({ url: 'https://jobtally.example.com/insight?client=acme' });
   });
 });
+
+describe('drift alerts', () => {
+  const drift: AlertEvent = { kind: 'drift', runName: '20261124101500', client: 'acme', businessDate: '2026-11-24', source: 'UPCTM', own: 10_500, server: 10_000, driftPercent: 5, maxDriftPercent: 2 };
+
+  it('says both figures, the threshold and what to check', () => {
+    const { title, text, severity } = describeAlert(drift);
+    expect(severity).toBe('warning');
+    expect(title).toBe("jobtally: UPCTM differs from Control-M's own usage figure by 5.0% (acme)");
+    expect(text).toBe('jobtally counted 10,500, usage/jobs says 10,000 on 2026-11-24 (alert above 2%, run 20261124101500). Check countAs, the query filters and the partitions of this source.');
+  });
+
+  it('is a kind a channel can subscribe to, and links to its run', () => {
+    const channel = { name: 'hook', type: 'webhook' as const, url: new Secret('https://hooks.example/x', 'test'), hmacSecret: undefined };
+    expect(payloadFor(channel, drift, { publicUrl: 'https://jobtally.example.com' })).toMatchObject({ url: 'https://jobtally.example.com/runs/20261124101500' });
+    const config = parseConfig({ sources: [{ name: 'SPA', type: 'static', count: 1 }], alerts: { channels: [{ name: 'ops', type: 'webhook', url: { env: 'HOOK' }, events: ['drift'] }] } }, { env: { HOOK: 'https://hooks.example/x' } });
+    expect(config.alerts.channels[0]?.events).toEqual(['drift']);
+  });
+});

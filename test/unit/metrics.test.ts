@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { aggregateMetrics, metricsOfFetches, normaliseMetrics, normaliseMetricValue, sourceMetrics, type SourceMetrics } from '../../src/metrics/aggregate.js';
-import { DEFAULT_METRIC_RULES, type MetricRules } from '../../src/metrics/definitions.js';
+import { CONFIGURABLE_METRICS, DEFAULT_METRIC_RULES, type MetricRules } from '../../src/metrics/definitions.js';
 
 const rules = (overrides: Partial<MetricRules> = {}): MetricRules => ({ ...DEFAULT_METRIC_RULES, ...overrides });
 
@@ -136,8 +136,9 @@ describe('metrics.rules in the config', () => {
 
   it('defaults every rule and keeps the metrics server settings beside them', () => {
     const config = parseConfig({ sources: [{ name: 'SPA', type: 'static', count: 1 }] });
-    expect(config.metrics.rules).toEqual({ failed: 'sum', ordered_not_running: 'sum', fetch_duration_ms: 'max' });
-    expect(parse({ failed: 'max' }).metrics).toMatchObject({ port: 9464, rules: { failed: 'max', ordered_not_running: 'sum', fetch_duration_ms: 'max' } });
+    expect(config.metrics.rules).toEqual(DEFAULT_METRIC_RULES);
+    expect(config.metrics.rules).toMatchObject({ failed: 'sum', ordered_not_running: 'sum', ordered: 'sum', executions: 'sum', fetch_duration_ms: 'max' });
+    expect(parse({ failed: 'max' }).metrics).toMatchObject({ port: 9464, rules: { ...DEFAULT_METRIC_RULES, failed: 'max' } });
     expect(parse({ job_executions: 'sum' }).metrics.rules).toEqual(DEFAULT_METRIC_RULES);
   });
 
@@ -154,7 +155,7 @@ describe('metrics.rules in the config', () => {
     expect((error as ConfigError).issues).toEqual([
       { path: 'metrics.rules.failed', message: 'unknown rule "avg": use sum, min, max or last' },
       { path: 'metrics.rules.fetch_duration_ms', message: 'unknown rule 3: use sum, min, max or last' },
-      { path: 'metrics.rules.faild', message: 'unknown metric "faild": use failed, ordered_not_running, fetch_duration_ms' },
+      { path: 'metrics.rules.faild', message: `unknown metric "faild": use ${CONFIGURABLE_METRICS.join(', ')}` },
       { path: 'metrics.rules.job_executions', message: 'job_executions is the license total and is always summed; remove this rule' },
     ]);
   });

@@ -37,7 +37,13 @@ export const registerAdminCommands: CommandRegistrar = (program: Command, cli: C
       const { io } = cli;
       io.stdout(`config OK (${loaded.configPath ?? 'no config file: built-in demo sources'})`);
       io.stdout(`  limit ${formatCount(loaded.limit)}, near-limit alert at ${loaded.nearLimitPercent}%, business dates in ${loaded.timezone} from New Day ${loaded.newDayTime}`);
-      for (const source of sources.values()) io.stdout(`  source ${source.name}: ${source.describe()}`);
+      for (const source of sources.values()) io.stdout(`  source ${source.name}: ${source.describe()}${source.countsPastDates ? '' : ' (counts the current date only: no backfill)'}`);
+      if (loaded.license) io.stdout(`  shared license ${formatCount(loaded.license.limit)} units a day: the clients' figures of a date are added up against it`);
+      for (const client of loaded.clients) {
+        const quota = client.quota === undefined ? '' : ` (its quota of the shared license: ${formatCount(client.quota)})`;
+        io.stdout(`  client ${client.name}: a figure counts ${client.sources.join(' + ')}; limit ${formatCount(client.limit)}${quota}, near-limit alert at ${client.nearLimitPercent}%`);
+      }
+      if (!loaded.clientsDeclared) io.stdout('  (no clients: section, so any client name gets this scope)');
       for (const schedule of loaded.schedules) {
         io.stdout(`  schedule ${schedule.name}: ${schedule.every ? `every ${formatDuration(schedule.every)}` : `${schedule.cron ?? ''} ${schedule.tz ?? ''}`} (client ${schedule.client})`);
       }

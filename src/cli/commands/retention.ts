@@ -1,5 +1,5 @@
-import path from 'node:path';
 import type { Command } from 'commander';
+import { dataDirLayout } from '../../config/data-dir.js';
 import { durationMs } from '../../config/schema.js';
 import { InputError } from '../../errors.js';
 import { formatCount } from '../../format.js';
@@ -43,7 +43,7 @@ export const registerRetentionCommands: CommandRegistrar = (program: Command, cl
       const result = await withDatabase(cli, (database, dataDir) =>
         purgeRuns(database.db, {
           olderThan,
-          archiveDir: options.archive ? (options.archiveDir ?? path.join(dataDir, 'archive')) : undefined,
+          archiveDir: options.archive ? (options.archiveDir ?? dataDirLayout(dataDir).archive) : undefined,
           dryRun: options.dryRun ?? false,
           onProgress: ({ phase, done, total }) => {
             if (!options.json && (done % 10_000 === 0 || done === total)) cli.io.stderr(`  ${phase === 'archiving' ? 'archived' : 'deleted'} ${formatCount(done)} of ${formatCount(total)} runs`);

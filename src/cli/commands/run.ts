@@ -37,14 +37,14 @@ export const registerRunCommands: CommandRegistrar = (program: Command, cli: Cli
   program
     .command('run')
     .description('queue a count now (needs a running worker unless --wait is used with `start`)')
-    .option('--client <name>', 'client to record the run for', 'default')
+    .option('--client <name>', 'client to record the run for (default: the only client, or `client` of the config)')
     .option('--date <YYYY-MM-DD>', 'business date: a Control-M order date (default: the current one, from New Day in the configured time zone)')
     .option('--source <name...>', 'only these sources (default: all configured)')
     .option('--wait', 'wait for the result and print it; exit 1 if the run failed')
     .option('--timeout <duration>', 'how long --wait waits', '2m')
     .option('--json', 'print JSON')
     .action(async (options: RunOptions) => {
-      const parameters = { client: options.client, ...(options.date ? { date: options.date } : {}), ...(options.source ? { sources: options.source } : {}) };
+      const parameters = { ...(options.client ? { client: options.client } : {}), ...(options.date ? { date: options.date } : {}), ...(options.source ? { sources: options.source } : {}) };
       const timeoutMs = parseDuration(options.timeout, '--timeout');
       await cli.withApp({}, async (app) => {
         const queued = await app.producer.enqueueRun({ trigger: 'manual', parameters });
