@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +28,12 @@ async function prerequisites(env: Record<string, string>, command: string[] = []
 }
 
 describe('npm test prerequisites', () => {
+  it('is what `npm test` runs first, before any test', () => {
+    const scripts = (JSON.parse(readFileSync(path.resolve('package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.test).toBe('node scripts/test-prerequisites.mjs -- npm run test:all');
+    expect(scripts['test:all']).toMatch(/^npm run typecheck && .*vitest run && npm run test:browser$/);
+  });
+
   it('stops at once naming every missing piece and the command that gets it', async () => {
     const started = performance.now();
     const result = await prerequisites({ TEST_POSTGRES_URL: 'postgres://postgres@127.0.0.1:1/postgres', TEST_REDIS_URL: 'redis://127.0.0.1:1' });
