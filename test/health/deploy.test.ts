@@ -47,9 +47,11 @@ interface DashboardPanel {
   targets: { rawSql?: string }[];
 }
 
-/** Grafana's time macro, expanded the way the Postgres datasource does for a 30-day range. */
-function expandMacros(query: string): string {
-  return query.replace(/\$__timeFilter\(([^()]*(?:\([^()]*\))?[^()]*)\)/g, "$1 BETWEEN now() - interval '30 days' AND now() + interval '1 day'");
+/** Grafana's time macro, expanded the way the Postgres datasource does for a 30-day range, and the dashboard's license variable. */
+function expandMacros(query: string, licenseLimit = ''): string {
+  return query
+    .replace(/\$__timeFilter\(([^()]*(?:\([^()]*\))?[^()]*)\)/g, "$1 BETWEEN now() - interval '30 days' AND now() + interval '1 day'")
+    .replaceAll('${license_limit}', licenseLimit);
 }
 
 describe('Grafana SQL panels', () => {
@@ -73,7 +75,7 @@ describe('Grafana SQL panels', () => {
       const dashboard = JSON.parse(await readFile(DASHBOARD, 'utf8')) as { panels: DashboardPanel[] };
       const sqlPanels = dashboard.panels.filter((panel) => panel.datasource.uid === 'jobtally-postgres');
       expect(sqlPanels.map((panel) => panel.title)).toEqual([
-        'Daily figures per client, 365-day peak and breaches',
+        'Daily figures per client, their sum, 365-day peak and breaches',
         'Breaches (runs refused over their limit)',
         'Runs per status (per hour)',
         'Failure rate (per day)',
@@ -89,7 +91,10 @@ describe('Grafana SQL panels', () => {
         ['acme', 47_000],
         ['acme 365-day peak', 47_000],
         ['acme breach (refused)', 50_000],
+        ['all clients', 47_000],
       ]);
+      const underLicense = await queryRows<Record<string, unknown>>(database.db, sql.raw(expandMacros(sqlPanels[0]?.targets[0]?.rawSql ?? '', '60000')));
+      expect(underLicense.map((row) => [row.metric, Number(row.value)])).toContainEqual(['shared license', 60_000]);
       expect((results[1] ?? []).map((row) => [row.client, Number(row.counted), Number(row.limit), row.run])).toEqual([['acme', 50_000, 48_500, breachRun]]);
       expect(numbers(results[2], ['success', 'error', 'unfinished'])).toEqual([[1, 2, 0]]);
       expect(numbers(results[3], ['failure rate'])).toEqual([[2 / 3]]);
