@@ -78,7 +78,9 @@ export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
 }
 
 async function openPostgres(url: string, options: { maxConnections: number; pooled: boolean; migrationUrl: string }): Promise<DatabaseHandle> {
-  const { maxConnections, pooled } = options;
+  const { maxConnections } = options;
+  // `?prepare=false` on the URL, the older way to say the same, still counts.
+  const pooled = options.pooled || urlSaysUnprepared(url);
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const location = redactUrl(url, 'database');
@@ -165,6 +167,14 @@ function withPreparedStatements(client: Sql): Sql {
       return (query: string, parameters?: ParameterOrJSON<never>[], options?: UnsafeQueryOptions) => target.unsafe(query, parameters, { ...options, ...PREPARED });
     },
   });
+}
+
+function urlSaysUnprepared(url: string): boolean {
+  try {
+    return new URL(url).searchParams.get('prepare') === 'false';
+  } catch {
+    return false;
+  }
 }
 
 async function openPglite(dataDir: string): Promise<DatabaseHandle> {
