@@ -59,9 +59,14 @@ export async function probeRedis(config: RedisConfig, queuePrefix: string, timeo
   }
 }
 
-/** A write to the queue prefix's own slot, with a short expiry: what BullMQ will do next. */
+/**
+ * A write to the queue prefix's own slot: what BullMQ will do next. The key is removed at once (it
+ * expires anyway if the process dies in between), so the prefix holds nothing but queues.
+ */
 export async function writeProbe(connection: RedisConnection, queuePrefix: string): Promise<string> {
-  const answer = await connection.set(`${queuePrefix}:probe`, String(Date.now()), 'PX', 60_000);
+  const key = `${queuePrefix}:probe`;
+  const answer = await connection.set(key, String(Date.now()), 'PX', 60_000);
+  await connection.del(key);
   return `write ok (${answer})`;
 }
 
