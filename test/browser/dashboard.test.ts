@@ -1,16 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceUnavailableError } from '../../src/errors.js';
 import { waitForRunFinished } from '../../src/flow/wait.js';
 import type { WebServer } from '../../src/http/server.js';
+import { launchChromium, logIn } from '../support/browser.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { scriptedSource } from '../support/sources.js';
-import { PASSWORDS, startHarnessWeb, webUsersConfig } from '../support/web.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+import { startHarnessWeb, webUsersConfig } from '../support/web.js';
 
 let harness: Harness;
 let web: WebServer;
@@ -29,7 +27,7 @@ beforeAll(async () => {
   harness = await createHarness(await webUsersConfig());
   harness.startWorkers([spa, upctm]);
   web = await startHarnessWeb(harness);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchChromium();
   await mkdir(SCREENSHOTS, { recursive: true });
   for (const client of ['acme', 'acme', 'globex']) {
     const run = await harness.producer.enqueueRun({ trigger: 'manual', parameters: { client } });
@@ -48,12 +46,7 @@ async function loggedIn(user: 'otto' | 'vera'): Promise<Page> {
     // A 422 is the form answering with field errors, which is the point of that test.
     if (message.type() === 'error' && !message.text().includes('status of 422')) consoleErrors.push(message.text());
   });
-  await page.goto(`${web.url}/runs`);
-  await page.fill('input[name=username]', user);
-  await page.fill('input[name=password]', user === 'otto' ? PASSWORDS.operator : PASSWORDS.viewer);
-  await page.click('#login button[type=submit]');
-  await page.waitForURL(/\/runs$/);
-  return page;
+  return logIn(page, web.url, user);
 }
 
 describe('runs dashboard in a browser', () => {

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRunFinished } from '../../src/flow/wait.js';
 import type { WebServer } from '../../src/http/server.js';
@@ -9,13 +9,12 @@ import { RunAnomalyCheck } from '../../src/monitor/anomaly-check.js';
 import { RUN_STATUS } from '../../src/persistence/schema.js';
 import { businessDateOf } from '../../src/runs/names.js';
 import type { CountBreakdown } from '../../src/sources/types.js';
+import { launchChromium } from '../support/browser.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { seedSuccessfulRuns, zoneAtNoon, type SeededRun } from '../support/insight.js';
 import { scriptedSource } from '../support/sources.js';
 import { PASSWORDS, startHarnessWeb, webUsersConfig } from '../support/web.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const SCREENSHOTS = path.join('test-artifacts', 'screenshots');
 const HOUR = 3600;
 
@@ -67,7 +66,7 @@ beforeAll(async () => {
   const check = new RunAnomalyCheck({ insight: harness.insight, alerts: { send: (event) => Promise.resolve(void harness.alerts.push(event)) }, logger: harness.logger, rules: harness.config.insight.anomalies, timezone: ZONE, now: () => startedAt });
   harness.startWorkers([spa, upctm], { afterSuccess: (run) => check.afterSuccess(run) });
   web = await startHarnessWeb(harness);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchChromium();
   await mkdir(SCREENSHOTS, { recursive: true });
 
   // A month of runs every hour at :30 for client acme; the latest of each day has breakdowns.

@@ -1,12 +1,10 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebServer } from '../../src/http/server.js';
 import { FakeHttpServer } from '../support/fake-http.js';
+import { launchChromium, logIn } from '../support/browser.js';
 import { createHarness, type Harness } from '../support/harness.js';
-import { PASSWORDS, Session, startHarnessWeb, webUsersConfig } from '../support/web.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+import { Session, startHarnessWeb, webUsersConfig } from '../support/web.js';
 
 let harness: Harness;
 let web: WebServer;
@@ -15,7 +13,7 @@ let browser: Browser;
 beforeAll(async () => {
   harness = await createHarness(await webUsersConfig());
   web = await startHarnessWeb(harness);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser.close();
@@ -24,13 +22,7 @@ afterAll(async () => {
 });
 
 async function loggedIn(user: 'otto' | 'vera'): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(`${web.url}/runs`);
-  await page.fill('input[name=username]', user);
-  await page.fill('input[name=password]', user === 'otto' ? PASSWORDS.operator : PASSWORDS.viewer);
-  await page.click('#login button[type=submit]');
-  await page.waitForURL(/\/runs$/);
-  return page;
+  return logIn(await browser.newPage(), web.url, user);
 }
 
 describe('Bull Board in a browser', () => {

@@ -1,16 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceUnavailableError } from '../../src/errors.js';
 import { waitForRunFinished } from '../../src/flow/wait.js';
 import type { WebServer } from '../../src/http/server.js';
+import { launchChromium } from '../support/browser.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { scriptedSource } from '../support/sources.js';
 import { basic, PASSWORDS, startHarnessWeb, webUsersConfig } from '../support/web.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const ARTIFACTS = 'test-artifacts';
 
 let harness: Harness;
@@ -44,7 +43,7 @@ beforeAll(async () => {
   });
   harness.startWorkers([spa, upctm]);
   web = await startHarnessWeb(harness);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchChromium();
   await mkdir(ARTIFACTS, { recursive: true });
   // acme: figures, a gap on 12-02 (no run), a breach on 12-03 after a lower figure, a partial-only 12-05.
   await count('acme 11-30', 'acme', '2026-11-30', { SPA: 20_000, UPCTM: 18_258 });

@@ -15,7 +15,7 @@ import { createHarness, type Harness } from '../support/harness.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { spawnJobtally, writeConfig, type JobtallyProcess } from './support/process.js';
-import { freePort, OwnRedis } from './support/redis-server.js';
+import { freePort, startOwnRedis } from './support/redis-server.js';
 import { record, writeSummary } from './support/results.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -59,7 +59,7 @@ async function finished(names: string[], timeoutMs: number): Promise<number[]> {
 
 describe('fault suite: outages', () => {
   it('2. Redis restarts mid-run: worker, scheduler and web reconnect by themselves, /readyz reports the outage, no run is lost', async () => {
-    const redis = await OwnRedis.start(dir);
+    const redis = await startOwnRedis(dir);
     const metricsPort = await freePort();
     await worker('redis', { REDIS_URL: redis.url, JOBTALLY_WEB_PORT: String(metricsPort) }, {}, ['worker', 'scheduler', 'web']);
     const connection = createRedis(redisAtUrl(redis.url, 'test'), 'worker');
