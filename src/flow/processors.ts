@@ -1,20 +1,20 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import { describeScope } from '../config/clients.js';
 import { BusinessDateError, ConfigError, errorMessage, isTransient, LimitExceededError, MissingCountError } from '../errors.js';
 import { aggregateMetrics, metricsOfFetches, sourceMetrics } from '../metrics/aggregate.js';
 import type { MetricRules, MetricValues } from '../metrics/definitions.js';
 import type { SucceededRun } from '../monitor/anomaly-check.js';
+import { setsNewPeak, type Peak } from '../insight/peak.js';
 import type { AlertSink } from '../notify/events.js';
 import type { FailedRun, RunWriter, SourceCountRecord } from '../persistence/writer.js';
 import { fetchedLine, retryingLine, successLine, totalLine } from '../runs/log-lines.js';
 import { toShortId } from '../runs/names.js';
 import { redactError } from '../telemetry/redact-error.js';
-import { describeScope } from '../config/clients.js';
 import { withSpan } from '../telemetry/tracing.js';
 import type { CountSource, ServerHealth, SourceFetchResult } from '../sources/types.js';
 import { aggregate, storableCounts, type FetchedCount } from './aggregate.js';
 import { licenseUse, type ClientFigure } from './license.js';
-import { setsNewPeak, type Peak } from '../insight/peak.js';
 import type { AggregateJobData, FetchJobData, RunJobRef } from './job-data.js';
 
 export interface ProcessorDeps {
@@ -140,7 +140,7 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
       if (metrics.rejected.length > 0) logger.warn({ rejected: metrics.rejected }, 'run metrics ignored');
       // A run over some of its client's sources is an ad-hoc check: stored as such, never a figure.
       const figure = data.complete !== false;
-      const scopeNote = figure ? '' : ` (${describeScope(data.sources, data.scopeOf ?? [])}: not a figure)`;
+      const totalMessage = figure ? totalLine(result.total, data.limit) : `${totalLine(result.total, data.limit)} (${describeScope(data.sources, data.scopeOf ?? [])}: not a figure)`;
       const outcome = await withSpan('store result', { 'jobtally.run': data.runName, 'jobtally.total': result.total }, () =>
         deps.writer.completeRun(data.runId, {
           ...result,
@@ -149,11 +149,11 @@ export function createAggregateProcessor(deps: ProcessorDeps) {
           limit: data.limit,
           client: data.client,
           businessDate: data.businessDate,
-          message: totalLine(result.total, data.limit) + scopeNote,
+          message: totalMessage,
           sources,
           startedAt: firstFetchStart(values),
           lines: [
-            { level: 'info', message: totalLine(result.total, data.limit) + scopeNote },
+            { level: 'info', message: totalMessage },
             { level: 'info', message: successLine(result.total, Date.now() - data.queuedAt) },
           ],
         }),
