@@ -5,7 +5,7 @@ import { addDays, daysBetween } from '../insight/calendar.js';
 import type { RunsRepository } from '../persistence/runs-repository.js';
 import { RUN_STATUS } from '../persistence/schema.js';
 import { businessDateOf } from '../runs/names.js';
-import type { CountSource } from '../sources/types.js';
+import { countsPastDates } from '../sources/business-dates.js';
 import type { EnqueuedRun, RunProducer } from './producer.js';
 import { waitForRunFinished } from './wait.js';
 
@@ -44,24 +44,28 @@ export interface BackfillSummary {
 }
 
 export interface BackfillDeps {
-  config: Pick<Config, 'clients' | 'clientsDeclared' | 'timezone' | 'newDayTime'>;
+  config: Pick<Config, 'clients' | 'clientsDeclared' | 'timezone' | 'newDayTime' | 'sources'>;
   producer: Pick<RunProducer, 'enqueueRun' | 'retryRun'>;
   runs: RunsRepository;
-  sources: ReadonlyMap<string, Pick<CountSource, 'name' | 'type' | 'countsPastDates'>>;
   now?: () => Date;
 }
 
 /** Checks the request before anything is queued; every problem is an InputError (exit 2). */
-export function checkBackfill(deps: Pick<BackfillDeps, 'config' | 'sources' | 'now'>, request: Pick<BackfillRequest, 'client' | 'from' | 'to'>): string[] {
+export function checkBackfill(deps: Pick<BackfillDeps, 'config' | 'now'>, request: Pick<BackfillRequest, 'client' | 'from' | 'to'>): string[] {
   const client = clientNamed(deps.config, request.client);
   if (!client) throw new InputError(`unknown client ${request.client}`, [{ path: '--client', message: `configured clients are ${deps.config.clients.map((known) => known.name).join(', ')}` }]);
   const today = businessDateOf(deps.now?.() ?? new Date(), deps.config.timezone, deps.config.newDayTime);
   if (request.from > request.to) throw new InputError(`--from ${request.from} is after --to ${request.to}`);
   if (request.to > today) throw new InputError(`--to ${request.to} is in the future: the current business date is ${today}`);
   if (daysBetween(request.from, request.to) >= MAX_BACKFILL_DAYS) throw new InputError(`at most ${MAX_BACKFILL_DAYS} dates at a time`, [{ path: '--from', message: 'split the range' }]);
-  const unable = client.sources.filter((name) => !deps.sources.get(name)?.countsPastDates);
+  // The producer's own rule: the same sources would be refused for each past date.
+  const configOf = (name: string) => deps.config.sources.find((source) => source.name === name);
+  const unable = client.sources.filter((name) => {
+    const source = configOf(name);
+    return source === undefined || !countsPastDates(source);
+  });
   if (unable.length > 0) {
-    throw new InputError(`client ${client.name} cannot be backfilled: ${unable.map((name) => `source ${name} (${deps.sources.get(name)?.type ?? 'not configured'})`).join(', ')} cannot count a past business date`, [
+    throw new InputError(`client ${client.name} cannot be backfilled: ${unable.map((name) => `source ${name} (${configOf(name)?.type ?? 'not configured'})`).join(', ')} cannot count a past business date`, [
       { path: '--client', message: `only clients whose sources can all count past dates can be backfilled; ${unable.join(', ')} only ever count the current date` },
     ]);
   }

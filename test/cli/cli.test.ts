@@ -94,6 +94,9 @@ describe('jobtally CLI', { timeout: 120_000 }, () => {
     const refused = await runJobtally(['--config', clients, 'backfill', '--client', 'legacy', ...range], { env, cwd: dir });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/client legacy cannot be backfilled: source LEGACY \(http-json\) cannot count a past business date/);
+    const unreal = await runJobtally(['--config', clients, 'backfill', '--client', 'acme', '--from', '2026-02-30', '--to', '2026-03-01'], { env, cwd: dir });
+    expect(unreal.code, 'not read as March 2').toBe(2);
+    expect(unreal.stderr).toContain('--from 2026-02-30 is not a date');
   });
 
   it('a database without the schema is reported with what to run, not as raw SQL', async () => {

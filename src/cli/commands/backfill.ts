@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { backfill, checkBackfill, type BackfillEvent } from '../../flow/backfill.js';
 import { formatCount } from '../../format.js';
-import { createSources } from '../../lifecycle/app.js';
 import { InputError } from '../../errors.js';
+import { isIsoDate } from '../../insight/calendar.js';
 import type { CliContext, CommandRegistrar } from '../context.js';
 import { EXIT, ExitCode } from '../exit.js';
 import { parseDuration } from './options.js';
@@ -16,8 +16,6 @@ interface BackfillOptions {
   json?: boolean;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 export const registerBackfillCommand: CommandRegistrar = (program: Command, cli: CliContext) => {
   program
     .command('backfill')
@@ -30,15 +28,15 @@ export const registerBackfillCommand: CommandRegistrar = (program: Command, cli:
     .option('--json', 'print one JSON line per date, then one with the summary')
     .action(async (options: BackfillOptions) => {
       for (const [flag, value] of [['--from', options.from], ['--to', options.to]] as const) {
-        if (!DATE.test(value)) throw new InputError(`${flag} ${value} is not a date`, [{ path: flag, message: 'use YYYY-MM-DD' }]);
+        if (!isIsoDate(value)) throw new InputError(`${flag} ${value} is not a date`, [{ path: flag, message: 'use YYYY-MM-DD' }]);
       }
       const timeoutMs = parseDuration(options.timeout, '--timeout');
       const config = cli.loadConfig();
       const request = { client: options.client, from: options.from, to: options.to, force: Boolean(options.force), timeoutMs };
       // Checked before connecting: a source that cannot count past dates is a config answer, not an outage.
-      checkBackfill({ config, sources: createSources(config) }, request);
+      checkBackfill({ config }, request);
       await cli.withApp({}, async (app) => {
-        const summary = await backfill({ config: app.config, producer: app.producer, runs: app.runs, sources: createSources(app.config) }, request, (event) =>
+        const summary = await backfill({ config: app.config, producer: app.producer, runs: app.runs }, request, (event) =>
           cli.io.stdout(options.json ? JSON.stringify(event) : progressLine(event)),
         );
         cli.io.stdout(
